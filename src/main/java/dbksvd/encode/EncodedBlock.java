@@ -1,0 +1,96 @@
+package dbksvd.encode;
+
+import dbksvd.linalg.Blas;
+
+/**
+ * A block of samples after encoding: their ids, codes and residuals. This is what an encode task holds and
+ * what the update stage routes to atom batches.
+ *
+ * <p>Example, d = 3, two samples (rows 17 and 42), one group: {@code rowId = [17, 42]},
+ * {@code residual[0] = [r₁₇ (3 floats), r₄₂ (3 floats)]} = Y − D·X column by column,
+ * {@code ySqNorm = [‖y₁₇‖², ‖y₄₂‖²]}, {@code rSqNorm} the final residual norms. With Matryoshka groups,
+ * {@code residual[g]} is the residual after groups 0..g: the target that group g's atoms are updated against.
+ */
+public final class EncodedBlock {
+  public final int d;
+  public final int n;
+  public final long[] rowId;
+  public final SparseCodes codes;
+  /** residual[g]: d × n, the residual after groups 0..g. */
+  public final float[][] residual;
+  public final double[] ySqNorm;
+  public final double[] rSqNorm;
+
+  public EncodedBlock(int d, long[] rowId, SparseCodes codes, float[][] residual, double[] ySqNorm,
+      double[] rSqNorm) {
+    this.d = d;
+    this.n = rowId.length;
+    this.rowId = rowId;
+    this.codes = codes;
+    this.residual = residual;
+    this.ySqNorm = ySqNorm;
+    this.rSqNorm = rSqNorm;
+  }
+
+  /** The final residual (after all groups), d × n. */
+  public float[] finalResidual() {
+    return residual[residual.length - 1];
+  }
+
+  /**
+   * Encodes samples Y (d × n, column-major) against every group of D in order.
+   *
+   * @param chunk samples per GEMM: bounds P = DᵀY to mGroup × chunk floats
+   */
+  public static EncodedBlock encode(Dictionary dict, AtomGroups groups, Encoder encoder, float[] Y, long[] rowId,
+      int chunk) {
+    final int d = dict.d;
+    final int n = rowId.length;
+    if (Y.length < (long) d * n) {
+      throw new IllegalArgumentException("Y has " + Y.length + " floats, expected d*n = " + d + "*" + n);
+    }
+    SparseCodes codes = new SparseCodes(n, groups.totalBudget());
+    float[][] residual = new float[groups.count()][];
+    double[] ySq = new double[n];
+    for (int s = 0; s < n; s++) {
+      ySq[s] = Blas.sqNorm(d, Y, s * d);
+    }
+    double[] targetSq = ySq.clone();
+    float[] target = Y;
+    int maxGroup = 0;
+    for (int g = 0; g < groups.count(); g++) {
+      maxGroup = Math.max(maxGroup, groups.size(g));
+    }
+    int c = Math.max(1, Math.min(chunk, n));
+    float[] P = new float[maxGroup * c];
+    for (int g = 0; g < groups.count(); g++) {
+      int a0 = groups.start()[g];
+      int mg = groups.size(g);
+      Encoder enc = encoder.withK(groups.budget()[g]);
+      Object scratch = enc.newScratch(mg);
+      int firstSlot[] = new int[n];
+      for (int s = 0; s < n; s++) {
+        firstSlot[s] = codes.count[s];
+      }
+      for (int s0 = 0; s0 < n; s0 += c) {
+        int nc = Math.min(c, n - s0);
+        Blas.correlations(dict.D, d, a0, mg, target, s0, nc, P);
+        for (int t = 0; t < nc; t++) {
+          enc.encode(dict, a0, mg, P, t * mg, targetSq[s0 + t], codes, s0 + t, scratch);
+        }
+      }
+      // residual after this group: target − D_g X_g, computed exactly (not from the tracked norm)
+      float[] r = target.length == (long) d * n ? target.clone() : java.util.Arrays.copyOf(target, d * n);
+      for (int s = 0; s < n; s++) {
+        int base = s * codes.capacity;
+        for (int t = firstSlot[s]; t < codes.count[s]; t++) {
+          Blas.axpy(d, -codes.value[base + t], dict.D, codes.atom[base + t] * d, r, s * d);
+        }
+        targetSq[s] = Blas.sqNorm(d, r, s * d);
+      }
+      residual[g] = r;
+      target = r;
+    }
+    return new EncodedBlock(d, rowId, codes, residual, ySq, targetSq);
+  }
+}

@@ -1,0 +1,38 @@
+package dbksvd.encode;
+
+/**
+ * Sparse coding of samples against a contiguous range of atoms of a dictionary, from the precomputed
+ * correlations P = D_rangeᵀ·Y and the Gram matrix G. No matrix-vector product with D inside the loop.
+ */
+public interface Encoder {
+  /** Short name, as in the config ({@code mp}, {@code omp}). */
+  String name();
+
+  /** Largest number of atoms selected per sample. */
+  int k();
+
+  /** Relative residual tolerance: stop when ‖r‖ ≤ rtol·‖y‖ (0 = always take k steps). */
+  double rtol();
+
+  /** The same encoder with another budget (Matryoshka groups each have their own). */
+  Encoder withK(int k);
+
+  /**
+   * Encodes one sample.
+   *
+   * @param dict the dictionary (only G is read)
+   * @param atomOffset first atom of the range
+   * @param mAtoms number of atoms in the range
+   * @param p the correlations of this sample with the range, length mAtoms, at {@code p[pOff..]}; may be overwritten
+   * @param ySqNorm ‖y‖² of the sample (of the target being coded)
+   * @param codes where the selected (global atom id, coefficient) pairs are accumulated
+   * @param s the sample's index in {@code codes}
+   * @param scratch per-thread work space from {@link #newScratch}
+   * @return the residual's squared norm as tracked by the encoder
+   */
+  double encode(Dictionary dict, int atomOffset, int mAtoms, float[] p, int pOff, double ySqNorm,
+      SparseCodes codes, int s, Object scratch);
+
+  /** Work space for one thread encoding against up to mAtoms atoms. */
+  Object newScratch(int mAtoms);
+}

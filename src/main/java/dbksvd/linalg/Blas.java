@@ -1,0 +1,161 @@
+package dbksvd.linalg;
+
+import dev.ludovic.netlib.blas.JavaBLAS;
+import dev.ludovic.netlib.blas.NativeBLAS;
+
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.logging.Level;
+import java.util.logging.Logger;
+
+/**
+ * The dense kernels dbksvd needs, on column-major {@code float[]}, through the BLAS layer Spark MLlib uses
+ * (dev.ludovic.netlib). Native OpenBLAS is used when the JNI layer can load it (Debian: {@code libopenblas0-pthread},
+ * which provides {@code libblas.so.3}); otherwise the pure-Java BLAS, about 15× slower for SGEMM, with a loud
+ * warning. The choice is logged once per JVM.
+ *
+ * <p>Layout conventions: D is d × m (atom j = {@code D[j*d .. j*d+d)}), Y is d × n (sample s contiguous),
+ * P = DᵀY is m × n (the correlations of sample s contiguous), G = DᵀD is m × m.
+ */
+public final class Blas {
+  private static final Logger LOG = Logger.getLogger(Blas.class.getName());
+  private static final AtomicBoolean ANNOUNCED = new AtomicBoolean();
+  private static final dev.ludovic.netlib.blas.BLAS BLAS = select();
+
+  private Blas() {}
+
+  private static dev.ludovic.netlib.blas.BLAS select() {
+    preferOpenBlas();
+    try {
+      return NativeBLAS.getInstance();
+    } catch (Throwable e) {
+      return dev.ludovic.netlib.blas.BLAS.getInstance();
+    }
+  }
+
+  /**
+   * The JNI layer dlopen()s {@code libblas.so.3} unless told otherwise. Where that name resolves to the slow
+   * reference BLAS but OpenBLAS is installed, point it straight at OpenBLAS. A user's own setting wins.
+   */
+  private static void preferOpenBlas() {
+    String key = "dev.ludovic.netlib.blas.nativeLib";
+    if (System.getProperty(key) != null || System.getProperty(key + "Path") != null) {
+      return;
+    }
+    for (String dir : new String[] {"/usr/lib/x86_64-linux-gnu", "/usr/lib/aarch64-linux-gnu", "/usr/lib64",
+        "/usr/lib", "/usr/local/lib", "/opt/homebrew/opt/openblas/lib"}) {
+      if (new java.io.File(dir, "libopenblas.so.0").exists()) {
+        System.setProperty(key, "libopenblas.so.0");
+        return;
+      }
+    }
+  }
+
+  /** The implementation in use, e.g. {@code dev.ludovic.netlib.blas.JNIBLAS}. */
+  public static String implementation() {
+    return BLAS.getClass().getName();
+  }
+
+  /** True when a native BLAS (OpenBLAS through JNI) is in use. */
+  public static boolean isNative() {
+    return BLAS instanceof NativeBLAS;
+  }
+
+  /** Logs once which BLAS is active; warns loudly when it is not native. Returns the implementation name. */
+  public static String announce() {
+    if (ANNOUNCED.compareAndSet(false, true)) {
+      if (isNative()) {
+        LOG.info("BLAS: native " + implementation() + " (OpenBLAS threads: "
+            + System.getenv().getOrDefault("OPENBLAS_NUM_THREADS", "default") + ")");
+      } else {
+        String msg = "\n!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!\n"
+            + "!! dbksvd: NO NATIVE BLAS. Using " + implementation() + ", about 15x slower for SGEMM.\n"
+            + "!! Install OpenBLAS (Debian/Ubuntu: apt-get install libopenblas0-pthread) so that\n"
+            + "!! libblas.so.3 resolves to it, or see README 'Native BLAS'.\n"
+            + "!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!";
+        LOG.warning(msg);
+        System.err.println(msg);
+      }
+    }
+    return implementation();
+  }
+
+  /** The pure-Java BLAS, for benchmarks that compare against it. */
+  public static dev.ludovic.netlib.blas.BLAS javaBlas() {
+    return JavaBLAS.getInstance();
+  }
+
+  static dev.ludovic.netlib.blas.BLAS blas() {
+    announce();
+    return BLAS;
+  }
+
+  /** C(m×n) = alpha·op(A)·op(B) + beta·C, column-major, with offsets. */
+  public static void sgemm(String transA, String transB, int m, int n, int k, float alpha,
+      float[] a, int offA, int lda, float[] b, int offB, int ldb, float beta, float[] c, int offC, int ldc) {
+    blas().sgemm(transA, transB, m, n, k, alpha, a, offA, lda, b, offB, ldb, beta, c, offC, ldc);
+  }
+
+  /**
+   * P(mAtoms × n) = D[:, atomOffset .. atomOffset+mAtoms)ᵀ · Y(d × n), samples starting at column {@code sampleOffset}.
+   */
+  public static void correlations(float[] D, int d, int atomOffset, int mAtoms, float[] Y, int sampleOffset, int n,
+      float[] P) {
+    sgemm("T", "N", mAtoms, n, d, 1f, D, atomOffset * d, d, Y, sampleOffset * d, d, 0f, P, 0, mAtoms);
+  }
+
+  /** G = DᵀD (m × m), the Gram matrix of the dictionary. */
+  public static float[] gram(float[] D, int d, int m) {
+    float[] G = new float[m * m];
+    sgemm("T", "N", m, m, d, 1f, D, 0, d, D, 0, d, 0f, G, 0, m);
+    return G;
+  }
+
+  /** y = alpha·op(A)·x + beta·y with A (rows × cols) column-major. */
+  public static void sgemv(String trans, int rows, int cols, float alpha, float[] a, int offA, int lda,
+      float[] x, int offX, float beta, float[] y, int offY) {
+    blas().sgemv(trans, rows, cols, alpha, a, offA, lda, x, offX, 1, beta, y, offY, 1);
+  }
+
+  /** Dot product of x[offX..offX+n) and y[offY..offY+n), accumulated in double. */
+  public static double dot(int n, float[] x, int offX, float[] y, int offY) {
+    double s = 0;
+    for (int i = 0; i < n; i++) {
+      s += (double) x[offX + i] * y[offY + i];
+    }
+    return s;
+  }
+
+  /** Squared norm of x[off..off+n), accumulated in double. */
+  public static double sqNorm(int n, float[] x, int off) {
+    double s = 0;
+    for (int i = 0; i < n; i++) {
+      double v = x[off + i];
+      s += v * v;
+    }
+    return s;
+  }
+
+  /** y[offY..] += a · x[offX..]. */
+  public static void axpy(int n, float a, float[] x, int offX, float[] y, int offY) {
+    for (int i = 0; i < n; i++) {
+      y[offY + i] += a * x[offX + i];
+    }
+  }
+
+  /** Scales every column of D (d × m) to unit norm; a zero column is left as it is and reported. */
+  public static int normalizeColumns(float[] D, int d, int m) {
+    int zero = 0;
+    for (int j = 0; j < m; j++) {
+      double nrm = Math.sqrt(sqNorm(d, D, j * d));
+      if (nrm == 0) {
+        zero++;
+        continue;
+      }
+      float inv = (float) (1.0 / nrm);
+      for (int i = 0; i < d; i++) {
+        D[j * d + i] *= inv;
+      }
+    }
+    return zero;
+  }
+}

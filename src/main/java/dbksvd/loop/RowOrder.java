@@ -1,0 +1,78 @@
+package dbksvd.loop;
+
+import dbksvd.util.Seeds;
+
+/**
+ * Which rows make up outer batch t. Every epoch visits all N rows once in a seeded pseudo-random order π_e, cut into
+ * ceil(N / n) consecutive outer batches: iteration t belongs to epoch e = t / ceil(N/n) and takes the rows r with
+ * π_e(r) in [b·n, min(N, (b+1)·n)), b = t mod ceil(N/n). π_e is a keyed Feistel permutation with cycle walking,
+ * computed row by row, so a Spark task decides membership for its own rows without a shuffle or a global sort.
+ */
+public final class RowOrder {
+  private final long seed;
+  private final long rows;
+  private final int batchSize;
+  private final int halfBits;
+  private final long halfMask;
+
+  public RowOrder(long seed, long rows, int batchSize) {
+    if (rows < 1) {
+      throw new IllegalArgumentException("the dataset has no rows");
+    }
+    if (batchSize < 1) {
+      throw new IllegalArgumentException("batch size must be at least 1, got " + batchSize);
+    }
+    this.seed = seed;
+    this.rows = rows;
+    this.batchSize = (int) Math.min(batchSize, rows);
+    int bits = Math.max(2, 64 - Long.numberOfLeadingZeros(rows - 1));
+    this.halfBits = (bits + 1) / 2;
+    this.halfMask = (1L << halfBits) - 1;
+  }
+
+  /** The effective batch size (the requested one, capped at N). */
+  public int batchSize() {
+    return batchSize;
+  }
+
+  public long batchesPerEpoch() {
+    return (rows + batchSize - 1) / batchSize;
+  }
+
+  public long epochOf(long iteration) {
+    return iteration / batchesPerEpoch();
+  }
+
+  /** π_e(r), the position of row r in epoch e. */
+  public long position(long epoch, long row) {
+    long x = row;
+    do {
+      x = feistel(epoch, x);
+    } while (x >= rows);
+    return x;
+  }
+
+  private long feistel(long epoch, long x) {
+    long left = x >>> halfBits;
+    long right = x & halfMask;
+    for (int round = 0; round < 4; round++) {
+      long f = Seeds.derive(seed, Seeds.ROW_ORDER, epoch, round, right) & halfMask;
+      long next = left ^ f;
+      left = right;
+      right = next;
+    }
+    return (left << halfBits) | right;
+  }
+
+  /** True when row r is in the outer batch of the given iteration. */
+  public boolean inBatch(long iteration, long row) {
+    long b = iteration % batchesPerEpoch();
+    long pos = position(epochOf(iteration), row);
+    return pos >= b * batchSize && pos < Math.min(rows, (b + 1) * batchSize);
+  }
+
+  /** True when row r is among the first `count` rows of epoch 0: the samples that initialise D. */
+  public boolean isInitRow(long row, int count) {
+    return position(0, row) < count;
+  }
+}
