@@ -1,0 +1,317 @@
+package dbksvd.bench;
+
+import dbksvd.encode.AtomGroups;
+import dbksvd.encode.Dictionary;
+import dbksvd.encode.EncodedBlock;
+import dbksvd.encode.MatchingPursuit;
+import dbksvd.encode.SparseCodes;
+import dbksvd.linalg.Blas;
+import dbksvd.loop.DictionaryStep;
+import dbksvd.synth.PlantedData;
+import dbksvd.update.AtomBatchBlock;
+import dbksvd.update.AtomBatchUpdate;
+import dbksvd.update.AtomBatches;
+import dbksvd.update.TopSingularTriplet;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+
+/**
+ * Where one DB-KSVD iteration spends its time on one machine, stage by stage, against what the BLAS could do: the
+ * only O(m·n·d) work is the DᵀY GEMM (plus G = DᵀD), so the "roofline ratio" = total ÷ (GEMM flops at the measured
+ * SGEMM rate) says how far the whole iteration is from GEMM-bound.
+ *
+ * <p>Stages, in iteration order, each timed alone: G = DᵀD; P = DᵀY (chunked as in {@link EncodedBlock}); MP with
+ * k steps over all n samples on the precomputed P; residuals R = Y − DX; routing to atom batches; the K-SVD update of
+ * every atom batch. The Java stages run on one thread, like one Spark task; the BLAS (the GEMMs, and the small SGEMVs
+ * of the update's Lanczos) uses OPENBLAS_NUM_THREADS threads. Use --reps 2 to leave JIT warm-up out of the figures.
+ *
+ * <p>Samples come from a planted dictionary; the learned D starts from m other normalised samples (init = samples),
+ * so each atom's |Ω| is realistic, ≈ n·k/m.
+ *
+ * <pre>bin/bench-core --dim 2304 --atoms 4096 --samples 8192 --k 20 [--seed 0] [--batches 4] [--chunk 1024]
+ *     [--snr 20] [--reps 1] [--json FILE]</pre>
+ */
+public final class CoreBenchmark {
+  private CoreBenchmark() {}
+
+  /** The benchmark's settings; names as in the paper. */
+  record Params(int d, int m, int n, int k, long seed, int atomBatches, int chunk, double snrDb, int reps,
+      String json) {
+    static Params parse(String[] args) {
+      int d = 2304, m = 4096, n = 8192, k = 20, batches = 4, chunk = 1024, reps = 1;
+      long seed = 0;
+      double snr = 20;
+      String json = null;
+      for (int i = 0; i < args.length; i++) {
+        String a = args[i];
+        if (a.equals("-h") || a.equals("--help")) {
+          System.out.println("usage: CoreBenchmark [--dim d] [--atoms m] [--samples n] [--k k] [--seed s]"
+              + " [--batches atomBatches] [--chunk samplesPerGemm] [--snr dB|inf] [--reps r] [--json FILE]");
+          System.exit(0);
+        }
+        if (i + 1 >= args.length) {
+          throw new IllegalArgumentException("missing value after " + a);
+        }
+        String v = args[++i];
+        switch (a) {
+          case "--dim" -> d = Integer.parseInt(v);
+          case "--atoms" -> m = Integer.parseInt(v);
+          case "--samples" -> n = Integer.parseInt(v);
+          case "--k" -> k = Integer.parseInt(v);
+          case "--seed" -> seed = Long.parseLong(v);
+          case "--batches" -> batches = Integer.parseInt(v);
+          case "--chunk" -> chunk = Integer.parseInt(v);
+          case "--snr" -> snr = v.startsWith("inf") ? Double.POSITIVE_INFINITY : Double.parseDouble(v);
+          case "--reps" -> reps = Integer.parseInt(v);
+          case "--json" -> json = v;
+          default -> throw new IllegalArgumentException("unknown option " + a + " (see --help)");
+        }
+      }
+      if (d < 1 || m < 1 || n < 1 || k < 1 || k > m || batches < 1 || chunk < 1 || reps < 1) {
+        throw new IllegalArgumentException("need positive d, m, n, batches, chunk, reps and 1 ≤ k ≤ m");
+      }
+      if ((long) m * n > Integer.MAX_VALUE || (long) d * (n + m) > Integer.MAX_VALUE) {
+        throw new IllegalArgumentException("m·n and d·(n+m) must fit in one Java array");
+      }
+      return new Params(d, m, n, k, seed, batches, chunk, snr, reps, json);
+    }
+  }
+
+  /** One timed stage; flops > 0 only for GEMM stages. */
+  record Stage(String name, double seconds, double flops) {
+    double gflops() {
+      return flops > 0 ? flops / seconds / 1e9 : Double.NaN;
+    }
+  }
+
+  /** What one pass over the stages measured, plus sanity figures (not timed). */
+  record Pass(List<Stage> stages, double relErr, double meanOmega, int maxOmega, int atomsUsed,
+      double updateSseRatio) {
+    double total() {
+      return stages.stream().mapToDouble(Stage::seconds).sum();
+    }
+  }
+
+  public static void main(String[] args) throws IOException {
+    Params p = Params.parse(args);
+    int cores = Runtime.getRuntime().availableProcessors();
+    String threads = System.getenv().getOrDefault("OPENBLAS_NUM_THREADS", "(unset)");
+    String coretype = System.getenv().getOrDefault("OPENBLAS_CORETYPE", "(unset)");
+    Blas.announce();
+    System.out.printf(Locale.ROOT, "BLAS                 %s (native: %s)%n", Blas.implementation(), Blas.isNative());
+    System.out.printf(Locale.ROOT, "OPENBLAS_NUM_THREADS %s%nOPENBLAS_CORETYPE    %s%ncores                %d%n",
+        threads, coretype, cores);
+    System.out.printf(Locale.ROOT, "shape                d=%d m=%d n=%d k=%d, %d atom batches, chunk %d, snr %s dB,"
+        + " seed %d%n", p.d, p.m, p.n, p.k, p.atomBatches, p.chunk, p.snrDb, p.seed);
+
+    // data: n samples from a planted dictionary; the learned D from m further samples (rows n .. n+m)
+    long t0 = System.nanoTime();
+    PlantedData planted = new PlantedData(p.d, p.m, p.k, p.snrDb, p.seed);
+    float[] Y = planted.rows(0, p.n);
+    float[] D = DictionaryStep.samplesInit(planted.rows(p.n, p.m), p.d, p.m);
+    System.out.printf(Locale.ROOT, "data                 generated in %.2f s%n", (System.nanoTime() - t0) / 1e9);
+
+    double gemmFlops = 2.0 * p.m * p.n * p.d;
+    double[] runs = sgemmRuns(D, Y, p);
+    double best = Double.MAX_VALUE;
+    for (double r : runs) {
+      best = Math.min(best, r);
+    }
+    double rate = gemmFlops / best; // flop/s
+    System.out.printf(Locale.ROOT, "SGEMM %dx%dx%d (T,N) best of %d: %.3f s = %.1f GFLOP/s (runs:", p.m, p.n, p.d,
+        runs.length, best, rate / 1e9);
+    for (double r : runs) {
+      System.out.printf(Locale.ROOT, " %.3f", r);
+    }
+    System.out.println(")");
+
+    Pass pass = null;
+    for (int rep = 0; rep < p.reps; rep++) { // earlier passes only warm the JIT; the last one is reported
+      pass = runPass(D, Y, p);
+    }
+    double total = pass.total();
+    double gemmOnly = (2.0 * p.m * p.m * p.d + gemmFlops) / rate;
+    double roofline = total / gemmOnly;
+
+    System.out.println();
+    System.out.printf(Locale.ROOT, "%-10s %9s %7s %9s%n", "stage", "seconds", "share", "GFLOP/s");
+    for (Stage s : pass.stages) {
+      System.out.printf(Locale.ROOT, "%-10s %9.3f %6.1f%% %9s%n", s.name, s.seconds, 100 * s.seconds / total,
+          s.flops > 0 ? String.format(Locale.ROOT, "%.1f", s.gflops()) : "-");
+    }
+    System.out.printf(Locale.ROOT, "%-10s %9.3f %6.1f%%%n", "total", total, 100.0);
+    System.out.printf(Locale.ROOT, "GEMM-only time at %.1f GFLOP/s (DtD + DtY): %.3f s%n", rate / 1e9, gemmOnly);
+    System.out.printf(Locale.ROOT, "roofline ratio (total / GEMM-only): %.2f%n", roofline);
+    System.out.printf(Locale.ROOT, "check: |Y-DX|/|Y| after MP %.4f; |omega| mean %.1f (n*k/m = %.1f), max %d;"
+            + " atoms used %d/%d; batch SSE after/before update %.4f%n", pass.relErr, pass.meanOmega,
+        (double) p.n * p.k / p.m, pass.maxOmega, pass.atomsUsed, p.m, pass.updateSseRatio);
+
+    if (p.json != null) {
+      Files.writeString(Path.of(p.json), json(p, cores, threads, coretype, runs, rate, pass, gemmOnly, roofline),
+          StandardCharsets.UTF_8);
+      System.out.println("wrote " + p.json);
+    }
+  }
+
+  /** One warm-up, then three timed runs of P = DᵀY as a single GEMM. */
+  static double[] sgemmRuns(float[] D, float[] Y, Params p) {
+    float[] P = new float[p.m * p.n];
+    Blas.sgemm("T", "N", p.m, p.n, p.d, 1f, D, 0, p.d, Y, 0, p.d, 0f, P, 0, p.m);
+    double[] runs = new double[3];
+    for (int r = 0; r < runs.length; r++) {
+      long t = System.nanoTime();
+      Blas.sgemm("T", "N", p.m, p.n, p.d, 1f, D, 0, p.d, Y, 0, p.d, 0f, P, 0, p.m);
+      runs[r] = (System.nanoTime() - t) / 1e9;
+    }
+    return runs;
+  }
+
+  /** The stages of one iteration, from the same D and Y each time. */
+  static Pass runPass(float[] D, float[] Y, Params p) {
+    final int d = p.d, m = p.m, n = p.n;
+    List<Stage> stages = new ArrayList<>();
+    double[] ySq = new double[n];
+    for (int s = 0; s < n; s++) {
+      ySq[s] = Blas.sqNorm(d, Y, s * d);
+    }
+
+    float[] P = new float[m * n]; // allocated (and zeroed) outside the timers: EncodedBlock reuses one chunk
+
+    long t = System.nanoTime();
+    Dictionary dict = new Dictionary(D, d, m);
+    t = lap(stages, "gram", t, 2.0 * m * m * d);
+
+    // P = DᵀY in chunks of samples, as EncodedBlock does, but kept whole so MP can be timed on its own
+    for (int s0 = 0; s0 < n; s0 += p.chunk) {
+      int nc = Math.min(p.chunk, n - s0);
+      Blas.sgemm("T", "N", m, nc, d, 1f, D, 0, d, Y, s0 * d, d, 0f, P, s0 * m, m);
+    }
+    t = lap(stages, "DtY", t, 2.0 * m * n * d);
+
+    MatchingPursuit mp = new MatchingPursuit(p.k, 0);
+    SparseCodes X = new SparseCodes(n, p.k);
+    for (int s = 0; s < n; s++) {
+      mp.encode(dict, 0, m, P, s * m, ySq[s], X, s, null);
+    }
+    t = lap(stages, "mp", t, 0);
+
+    // R = Y − DX, exactly as EncodedBlock computes it
+    float[] R = Y.clone();
+    double[] rSq = new double[n];
+    for (int s = 0; s < n; s++) {
+      int base = s * X.capacity;
+      for (int e = 0; e < X.count[s]; e++) {
+        Blas.axpy(d, -X.value[base + e], D, X.atom[base + e] * d, R, s * d);
+      }
+      rSq[s] = Blas.sqNorm(d, R, s * d);
+    }
+    t = lap(stages, "residual", t, 0);
+
+    long[] rowId = new long[n];
+    for (int s = 0; s < n; s++) {
+      rowId[s] = s;
+    }
+    EncodedBlock eb = new EncodedBlock(d, rowId, X, new float[][] {R}, ySq, rSq);
+    t = System.nanoTime();
+    AtomBatches batches = AtomBatches.assign(AtomGroups.single(m, p.k), p.atomBatches, p.seed, 0);
+    AtomBatchBlock[] parts = AtomBatchBlock.route(eb, batches);
+    t = lap(stages, "route", t, 0);
+
+    double sseBefore = 0;
+    for (AtomBatchBlock part : parts) {
+      sseBefore += Blas.sqNorm(part.R.length, part.R, 0);
+    }
+    TopSingularTriplet.Scratch scratch = new TopSingularTriplet.Scratch();
+    t = System.nanoTime();
+    double sseAfter = 0;
+    for (int b = 0; b < batches.count(); b++) {
+      float[] atoms = AtomBatchUpdate.gather(D, d, batches.atoms[b]);
+      sseAfter += AtomBatchUpdate.run(parts[b], atoms, batches.atoms[b].length, TopSingularTriplet.DEFAULT,
+          scratch).sse();
+    }
+    lap(stages, "update", t, 0);
+
+    // sanity figures: reconstruction error and |Ω| per atom
+    double sumY = 0, sumR = 0;
+    for (int s = 0; s < n; s++) {
+      sumY += ySq[s];
+      sumR += rSq[s];
+    }
+    int[] omega = new int[m];
+    long nnz = 0;
+    for (int s = 0; s < n; s++) {
+      for (int e = 0; e < X.count[s]; e++) {
+        if (X.value[s * X.capacity + e] != 0f) {
+          omega[X.atom[s * X.capacity + e]]++;
+          nnz++;
+        }
+      }
+    }
+    int maxOmega = 0, used = 0;
+    for (int c : omega) {
+      maxOmega = Math.max(maxOmega, c);
+      used += c > 0 ? 1 : 0;
+    }
+    return new Pass(stages, Math.sqrt(sumR / sumY), (double) nnz / m, maxOmega, used,
+        sseBefore > 0 ? sseAfter / sseBefore : Double.NaN);
+  }
+
+  private static long lap(List<Stage> stages, String name, long since, double flops) {
+    long now = System.nanoTime();
+    stages.add(new Stage(name, (now - since) / 1e9, flops));
+    return now;
+  }
+
+  static String json(Params p, int cores, String threads, String coretype, double[] runs, double rate, Pass pass,
+      double gemmOnly, double roofline) {
+    StringBuilder sb = new StringBuilder("{");
+    sb.append(kv("blas", Blas.implementation())).append(',').append(kv("native", Blas.isNative())).append(',')
+        .append(kv("openblas_num_threads", threads)).append(',').append(kv("openblas_coretype", coretype))
+        .append(',').append(kv("cores", cores)).append(',').append(kv("d", p.d)).append(',')
+        .append(kv("m", p.m)).append(',').append(kv("n", p.n)).append(',').append(kv("k", p.k)).append(',')
+        .append(kv("seed", p.seed)).append(',').append(kv("atom_batches", p.atomBatches)).append(',')
+        .append(kv("chunk", p.chunk)).append(',').append(kv("snr_db", p.snrDb)).append(',')
+        .append(kv("reps", p.reps)).append(',').append(kv("sgemm_gflops", rate / 1e9)).append(',')
+        .append("\"sgemm_runs_s\":[");
+    for (int i = 0; i < runs.length; i++) {
+      sb.append(i > 0 ? "," : "").append(num(runs[i]));
+    }
+    sb.append("],\"stages\":[");
+    double total = pass.total();
+    for (int i = 0; i < pass.stages.size(); i++) {
+      Stage s = pass.stages.get(i);
+      sb.append(i > 0 ? "," : "").append('{').append(kv("stage", s.name)).append(',')
+          .append(kv("seconds", s.seconds)).append(',').append(kv("share", s.seconds / total)).append(',')
+          .append(kv("gflops", s.gflops())).append('}');
+    }
+    sb.append("],").append(kv("total_s", total)).append(',').append(kv("gemm_only_s", gemmOnly)).append(',')
+        .append(kv("roofline_ratio", roofline)).append(',').append(kv("rel_err_after_mp", pass.relErr))
+        .append(',').append(kv("omega_mean", pass.meanOmega)).append(',').append(kv("omega_max", pass.maxOmega))
+        .append(',').append(kv("atoms_used", pass.atomsUsed)).append(',')
+        .append(kv("update_sse_ratio", pass.updateSseRatio)).append("}\n");
+    return sb.toString();
+  }
+
+  private static String kv(String key, Object value) {
+    String v;
+    if (value instanceof Double x) {
+      v = num(x);
+    } else if (value instanceof Number || value instanceof Boolean) {
+      v = value.toString();
+    } else {
+      v = "\"" + value.toString().replace("\\", "\\\\").replace("\"", "\\\"") + "\"";
+    }
+    return "\"" + key + "\":" + v;
+  }
+
+  /** JSON has no NaN or infinity: those become null. */
+  private static String num(double x) {
+    return Double.isFinite(x) ? String.format(Locale.ROOT, "%.6g", x) : "null";
+  }
+}
