@@ -13,7 +13,7 @@ import java.util.Arrays;
  * @param start first atom of each group, plus m at the end (length groups + 1)
  * @param budget sparsity budget of each group
  */
-public record AtomGroups(int[] start, int[] budget) {
+public record AtomGroups(int[] start, int[] budget) implements java.io.Serializable {
   public AtomGroups {
     if (start.length != budget.length + 1 || budget.length == 0) {
       throw new IllegalArgumentException("need one budget per group");

@@ -6,7 +6,8 @@ import dbksvd.linalg.Blas;
  * A dictionary D (d × m, column-major, unit-norm atoms) with its Gram matrix G = DᵀD (m × m), the two things
  * every encoder needs. Immutable by convention: an update builds a new one.
  */
-public final class Dictionary {
+public final class Dictionary implements java.io.Serializable {
+  private static final long serialVersionUID = 1L;
   public final int d;
   public final int m;
   public final float[] D;

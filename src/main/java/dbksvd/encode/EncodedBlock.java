@@ -11,7 +11,8 @@ import dbksvd.linalg.Blas;
  * {@code ySqNorm = [‖y₁₇‖², ‖y₄₂‖²]}, {@code rSqNorm} the final residual norms. With Matryoshka groups,
  * {@code residual[g]} is the residual after groups 0..g: the target that group g's atoms are updated against.
  */
-public final class EncodedBlock {
+public final class EncodedBlock implements java.io.Serializable {
+  private static final long serialVersionUID = 1L;
   public final int d;
   public final int n;
   public final long[] rowId;

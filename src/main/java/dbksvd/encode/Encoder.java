@@ -4,7 +4,7 @@ package dbksvd.encode;
  * Sparse coding of samples against a contiguous range of atoms of a dictionary, from the precomputed
  * correlations P = D_rangeᵀ·Y and the Gram matrix G. No matrix-vector product with D inside the loop.
  */
-public interface Encoder {
+public interface Encoder extends java.io.Serializable {
   /** Short name, as in the config ({@code mp}, {@code omp}). */
   String name();
 

@@ -10,7 +10,8 @@ import java.util.Arrays;
  * {@code atom = [7, 2, _, 4, _, _]}, {@code value = [0.8, −0.1, _, 1.2, _, _]}, {@code count = [2, 1]}.
  * An atom appears at most once per sample: re-selecting it accumulates its coefficient.
  */
-public final class SparseCodes {
+public final class SparseCodes implements java.io.Serializable {
+  private static final long serialVersionUID = 1L;
   public final int n;
   public final int capacity;
   public final int[] atom;

@@ -8,7 +8,8 @@ import dbksvd.util.Seeds;
  * π_e(r) in [b·n, min(N, (b+1)·n)), b = t mod ceil(N/n). π_e is a keyed Feistel permutation with cycle walking,
  * computed row by row, so a Spark task decides membership for its own rows without a shuffle or a global sort.
  */
-public final class RowOrder {
+public final class RowOrder implements java.io.Serializable {
+  private static final long serialVersionUID = 1L;
   private final long seed;
   private final long rows;
   private final int batchSize;

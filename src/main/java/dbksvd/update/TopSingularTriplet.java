@@ -13,7 +13,7 @@ import dbksvd.linalg.SymmetricEigen;
  * @param maxRestarts restarts before giving up on the tolerance (the result is then the best Ritz vector)
  * @param tol relative residual of the Ritz pair, ‖A s − θ s‖ ≤ tol·θ
  */
-public record TopSingularTriplet(int maxKrylov, int maxRestarts, double tol) {
+public record TopSingularTriplet(int maxKrylov, int maxRestarts, double tol) implements java.io.Serializable {
   public static final TopSingularTriplet DEFAULT = new TopSingularTriplet(24, 20, 1e-7);
 
   public TopSingularTriplet {

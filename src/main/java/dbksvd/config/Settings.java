@@ -1,0 +1,120 @@
+package dbksvd.config;
+
+import com.typesafe.config.Config;
+import com.typesafe.config.ConfigException;
+import com.typesafe.config.ConfigFactory;
+import com.typesafe.config.ConfigParseOptions;
+import com.typesafe.config.ConfigValue;
+import dbksvd.loop.FitParams;
+import dbksvd.update.TopSingularTriplet;
+
+import java.io.File;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The configuration: reference.conf, then a user file (--conf), then --set key=value, then the command's flags.
+ * Keys under {@code dbksvd} that reference.conf does not define are refused (a typo must not be silently ignored),
+ * except below {@code dbksvd.spark.conf}, which holds arbitrary Spark settings.
+ */
+public final class Settings {
+  private Settings() {}
+
+  public static Config load(File confFile, List<String> sets, Map<String, Object> flags) {
+    Config reference = ConfigFactory.defaultReference();
+    Config user = ConfigFactory.empty();
+    if (confFile != null) {
+      if (!confFile.isFile()) {
+        throw new IllegalArgumentException("config file " + confFile + " does not exist");
+      }
+      try {
+        user = ConfigFactory.parseFile(confFile, ConfigParseOptions.defaults().setAllowMissing(false));
+      } catch (ConfigException e) {
+        throw new IllegalArgumentException("config file " + confFile + ": " + e.getMessage());
+      }
+    }
+    if (sets != null) {
+      for (String s : sets) {
+        int eq = s.indexOf('=');
+        if (eq <= 0) {
+          throw new IllegalArgumentException("--set expects key=value, got '" + s + "'");
+        }
+        String key = s.substring(0, eq).trim();
+        String value = s.substring(eq + 1).trim();
+        try {
+          user = ConfigFactory.parseString(key + " = " + quoteIfNeeded(value)).withFallback(user);
+        } catch (ConfigException e) {
+          throw new IllegalArgumentException("--set " + s + ": " + e.getMessage());
+        }
+      }
+    }
+    Map<String, Object> flagMap = new HashMap<>();
+    if (flags != null) {
+      flags.forEach((k, v) -> {
+        if (v != null) {
+          flagMap.put(k, v);
+        }
+      });
+    }
+    Config merged = ConfigFactory.parseMap(flagMap).withFallback(user);
+    checkKnown(merged, reference);
+    Config all = merged.withFallback(reference).resolve();
+    try {
+      all.checkValid(reference, "dbksvd");
+    } catch (ConfigException.ValidationFailed e) {
+      throw new IllegalArgumentException("bad configuration: " + e.getMessage());
+    }
+    return all;
+  }
+
+  private static String quoteIfNeeded(String v) {
+    if (v.startsWith("[") || v.startsWith("{") || v.startsWith("\"")) {
+      return v;
+    }
+    return "\"" + v.replace("\\", "\\\\").replace("\"", "\\\"") + "\"";
+  }
+
+  private static void checkKnown(Config user, Config reference) {
+    for (Map.Entry<String, ConfigValue> e : user.entrySet()) {
+      String key = e.getKey();
+      if (!key.startsWith("dbksvd.")) {
+        throw new IllegalArgumentException("unknown config key '" + key + "': dbksvd's keys start with 'dbksvd.'");
+      }
+      if (key.startsWith("dbksvd.spark.conf.")) {
+        continue;
+      }
+      if (!reference.hasPath(key)) {
+        throw new IllegalArgumentException("unknown config key '" + key + "' (see reference.conf for the keys)");
+      }
+    }
+  }
+
+  /** The fit parameters from dbksvd.fit. */
+  public static FitParams fitParams(Config c) {
+    Config f = c.getConfig("dbksvd.fit");
+    try {
+      int[] budgets = f.getIntList("matryoshka-budgets").stream().mapToInt(Integer::intValue).toArray();
+      return new FitParams(f.getInt("atoms"), f.getInt("k"), f.getInt("batch-size"), f.getInt("iterations"),
+          f.getString("encoder"), f.getDouble("rtol"), f.getInt("matryoshka"), budgets, f.getInt("atom-batches"),
+          f.getLong("seed"), f.getString("init"), f.getDouble("clear-threshold"),
+          new TopSingularTriplet(f.getInt("lanczos.krylov"), f.getInt("lanczos.restarts"),
+              f.getDouble("lanczos.tol")), f.getInt("encode-chunk"));
+    } catch (ConfigException e) {
+      throw new IllegalArgumentException("bad configuration: " + e.getMessage());
+    }
+  }
+
+  /** A double that may be written "inf". */
+  public static double doubleOrInf(Config c, String path) {
+    String s = c.getString(path).trim().toLowerCase();
+    if (s.equals("inf") || s.equals("infinity") || s.equals("none")) {
+      return Double.POSITIVE_INFINITY;
+    }
+    try {
+      return Double.parseDouble(s);
+    } catch (NumberFormatException e) {
+      throw new IllegalArgumentException(path + " must be a number or inf, got '" + s + "'");
+    }
+  }
+}

@@ -1,0 +1,142 @@
+package dbksvd.spark;
+
+import org.apache.spark.ml.linalg.SQLDataTypes;
+import org.apache.spark.sql.catalyst.InternalRow;
+import org.apache.spark.sql.catalyst.util.ArrayData;
+import org.apache.spark.sql.types.ArrayType;
+import org.apache.spark.sql.types.DataType;
+import org.apache.spark.sql.types.DataTypes;
+import org.apache.spark.sql.types.StructField;
+import org.apache.spark.sql.types.StructType;
+
+import java.io.Serializable;
+import java.util.Arrays;
+
+/**
+ * Decodes the embedding column straight from Spark's internal rows into float[] (no boxing): array&lt;float&gt;,
+ * array&lt;double&gt; or a Spark ML vector. Every value is checked: a null, a NaN, an infinity or a wrong length is
+ * refused with one line naming the file, the row, the column and the value.
+ */
+public final class EmbeddingColumn implements Serializable {
+  private static final long serialVersionUID = 1L;
+
+  public enum Kind { FLOAT_ARRAY, DOUBLE_ARRAY, VECTOR }
+
+  public final String name;
+  public final Kind kind;
+
+  private EmbeddingColumn(String name, Kind kind) {
+    this.name = name;
+    this.kind = kind;
+  }
+
+  /** Checks that the schema has the column with a usable type. */
+  public static EmbeddingColumn of(StructType schema, String name) {
+    StructField field = null;
+    for (StructField f : schema.fields()) {
+      if (f.name().equals(name)) {
+        field = f;
+      }
+    }
+    if (field == null) {
+      throw new BadInputException("input has no column '" + name + "'; its columns are "
+          + Arrays.toString(schema.fieldNames()) + " (choose one with --column)");
+    }
+    DataType t = field.dataType();
+    if (t instanceof ArrayType a && a.elementType().equals(DataTypes.FloatType)) {
+      return new EmbeddingColumn(name, Kind.FLOAT_ARRAY);
+    }
+    if (t instanceof ArrayType a && a.elementType().equals(DataTypes.DoubleType)) {
+      return new EmbeddingColumn(name, Kind.DOUBLE_ARRAY);
+    }
+    if (t.equals(SQLDataTypes.VectorType())) {
+      return new EmbeddingColumn(name, Kind.VECTOR);
+    }
+    throw new BadInputException("column '" + name + "' has type " + t.simpleString()
+        + "; expected array<float>, array<double> or a Spark ML vector");
+  }
+
+  /** Length of the embedding in this row (for finding d), or -1 when null. */
+  public int length(InternalRow row, int ordinal) {
+    if (row.isNullAt(ordinal)) {
+      return -1;
+    }
+    if (kind == Kind.VECTOR) {
+      return row.getStruct(ordinal, 4).getInt(1);
+    }
+    return row.getArray(ordinal).numElements();
+  }
+
+  /**
+   * Writes the embedding of this row into dst[off..off+d).
+   *
+   * @param where describes the row for error messages, e.g. "file part-0.parquet row 17"
+   */
+  public void decode(InternalRow row, int ordinal, float[] dst, int off, int d, Where where) {
+    if (row.isNullAt(ordinal)) {
+      throw new BadInputException(where.describe() + ": column '" + name + "' is null");
+    }
+    switch (kind) {
+      case FLOAT_ARRAY -> {
+        ArrayData a = row.getArray(ordinal);
+        checkLength(a.numElements(), d, where);
+        checkNoNulls(a, where);
+        for (int i = 0; i < d; i++) {
+          dst[off + i] = a.getFloat(i);
+        }
+      }
+      case DOUBLE_ARRAY -> {
+        ArrayData a = row.getArray(ordinal);
+        checkLength(a.numElements(), d, where);
+        checkNoNulls(a, where);
+        for (int i = 0; i < d; i++) {
+          dst[off + i] = (float) a.getDouble(i);
+        }
+      }
+      case VECTOR -> {
+        InternalRow v = row.getStruct(ordinal, 4);
+        int size = v.getInt(1);
+        checkLength(size, d, where);
+        ArrayData values = v.getArray(3);
+        if (v.getByte(0) == 1) { // dense
+          for (int i = 0; i < d; i++) {
+            dst[off + i] = (float) values.getDouble(i);
+          }
+        } else {
+          Arrays.fill(dst, off, off + d, 0f);
+          ArrayData idx = v.getArray(2);
+          for (int t = 0; t < idx.numElements(); t++) {
+            dst[off + idx.getInt(t)] = (float) values.getDouble(t);
+          }
+        }
+      }
+    }
+    for (int i = 0; i < d; i++) {
+      float x = dst[off + i];
+      if (!Float.isFinite(x)) {
+        throw new BadInputException(where.describe() + ": column '" + name + "' has " + x + " at position " + i);
+      }
+    }
+  }
+
+  private void checkLength(int len, int d, Where where) {
+    if (len != d) {
+      throw new BadInputException(where.describe() + ": column '" + name + "' has length " + len
+          + ", expected " + d + " (the length of the first row)");
+    }
+  }
+
+  private void checkNoNulls(ArrayData a, Where where) {
+    for (int i = 0; i < a.numElements(); i++) {
+      if (a.isNullAt(i)) {
+        throw new BadInputException(where.describe() + ": column '" + name + "' has a null at position " + i);
+      }
+    }
+  }
+
+  /** Lazily built description of a row's location, for error messages only. */
+  @FunctionalInterface
+  public interface Where {
+    String describe();
+  }
+}

@@ -1,0 +1,37 @@
+package dbksvd.spark;
+
+import com.typesafe.config.Config;
+import com.typesafe.config.ConfigValue;
+import org.apache.spark.SparkConf;
+import org.apache.spark.sql.SparkSession;
+
+import java.util.Map;
+
+/** Starts (or joins) the Spark session a command runs on. */
+public final class Sessions {
+  private Sessions() {}
+
+  /**
+   * Under spark-submit (spark.master already set) the submitted settings win; started from bin/dbksvd, dbksvd
+   * starts an embedded Spark with {@code dbksvd.spark.master} (local[*] by default). Kryo serialises the blocks.
+   */
+  public static SparkSession start(Config c) {
+    SparkConf conf = new SparkConf();
+    if (!conf.contains("spark.master")) {
+      conf.setMaster(c.getString("dbksvd.spark.master"));
+    }
+    if (!conf.contains("spark.app.name")) {
+      conf.setAppName(c.getString("dbksvd.spark.app-name"));
+    }
+    conf.setIfMissing("spark.serializer", "org.apache.spark.serializer.KryoSerializer");
+    conf.setIfMissing("spark.ui.showConsoleProgress", "false");
+    conf.setIfMissing("spark.ui.enabled", Boolean.toString(c.getBoolean("dbksvd.spark.ui")));
+    for (Map.Entry<String, ConfigValue> e : c.getConfig("dbksvd.spark.conf").entrySet()) {
+      String key = e.getKey().replace("\"", "");
+      conf.set(key, String.valueOf(e.getValue().unwrapped()));
+    }
+    SparkSession spark = SparkSession.builder().config(conf).getOrCreate();
+    spark.sparkContext().setLogLevel(c.getString("dbksvd.spark.log-level"));
+    return spark;
+  }
+}

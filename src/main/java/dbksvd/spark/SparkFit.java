@@ -1,0 +1,177 @@
+package dbksvd.spark;
+
+import dbksvd.encode.AtomGroups;
+import dbksvd.encode.Dictionary;
+import dbksvd.encode.EncodedBlock;
+import dbksvd.encode.Encoder;
+import dbksvd.linalg.Blas;
+import dbksvd.loop.DictionaryStep;
+import dbksvd.loop.FitLoop;
+import dbksvd.loop.FitParams;
+import dbksvd.loop.IterationMetrics;
+import dbksvd.loop.Replacement;
+import dbksvd.loop.RowOrder;
+import dbksvd.metrics.BatchStats;
+import dbksvd.metrics.DictionaryMetrics;
+import dbksvd.update.AtomBatchBlock;
+import dbksvd.update.AtomBatchUpdate;
+import dbksvd.update.AtomBatches;
+import dbksvd.update.TopSingularTriplet;
+import org.apache.spark.HashPartitioner;
+import org.apache.spark.api.java.JavaPairRDD;
+import org.apache.spark.api.java.JavaRDD;
+import org.apache.spark.api.java.JavaSparkContext;
+import org.apache.spark.broadcast.Broadcast;
+import org.apache.spark.storage.StorageLevel;
+import scala.Tuple2;
+
+import java.io.Serializable;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.Iterator;
+import java.util.List;
+import java.util.function.Consumer;
+import java.util.logging.Logger;
+
+/**
+ * DB-KSVD over a dataset too large for one machine. Per iteration:
+ * <ol>
+ *   <li>the driver computes G = DᵀD and broadcasts D and G (one broadcast, destroyed at the end of the iteration);</li>
+ *   <li>{@code mapPartitions} reads the partition's rows of this outer batch, computes DᵀY with one GEMM per chunk,
+ *       runs the encoder and keeps codes and residuals (persisted for the rest of the iteration);</li>
+ *   <li>each partition splits its samples by atom batch ({@link AtomBatchBlock#route}); the blocks are shuffled keyed
+ *       by atom batch, so a sample is sent once per atom batch it touches; the executors merge them and run the
+ *       K-SVD updates of their atom batches (Gauss-Seidel inside a batch);</li>
+ *   <li>the driver collects the updated atoms, assembles D and re-draws dead and duplicate atoms from the worst
+ *       samples (a distributed top-q).</li>
+ * </ol>
+ * The stages call the same kernels, with the same seeds, as {@link FitLoop}: for the same data the two reach the
+ * same dictionary. No math lives here.
+ */
+public final class SparkFit {
+  private static final Logger LOG = Logger.getLogger(SparkFit.class.getName());
+
+  private SparkFit() {}
+
+  /** What one encode task leaves for the rest of the iteration. */
+  record EncodedPart(EncodedBlock block, BatchStats stats) implements Serializable {}
+
+  public static FitLoop.Result fit(JavaSparkContext sc, RowSource source, FitParams p,
+      Consumer<IterationMetrics> listener) {
+    final int d = source.d;
+    p.validateFor(d);
+    Blas.announce();
+    final int m = p.m();
+    final RowOrder order = new RowOrder(p.seed(), source.rows, p.batchSize());
+    if (p.batchSize() > source.rows) {
+      LOG.warning("batch size " + p.batchSize() + " exceeds the " + source.rows + " rows of the input; each "
+          + "iteration uses all rows");
+    }
+    final AtomGroups groups = p.groups();
+    final Encoder encoder = p.newEncoder();
+    final TopSingularTriplet lanczos = p.lanczos();
+    final int chunk = p.encodeChunk();
+    final int T = p.iterations();
+
+    sc.setJobDescription("init: D from " + p.init());
+    float[] D = init(sc, source, p, order);
+    List<IterationMetrics> history = new ArrayList<>();
+    for (int t = 0; t < T; t++) {
+      final int iter = t;
+      String label = "iteration " + (t + 1) + "/" + T;
+      IterationMetrics.Timer timer = new IterationMetrics.Timer();
+      Dictionary dict = new Dictionary(D, d, m);
+      double[] coherence = DictionaryMetrics.perAtomCoherence(dict.G, m);
+      Broadcast<Dictionary> bDict = sc.broadcast(dict);
+      timer.lap("gram");
+
+      sc.setJobDescription(label + ": encode");
+      JavaRDD<EncodedPart> encoded = source.rdd().mapPartitions((Iterator<org.apache.spark.sql.catalyst.InternalRow> it) -> {
+        RowSource.Block block = source.collect(it, id -> order.inBatch(iter, id));
+        if (block.n() == 0) {
+          return java.util.Collections.emptyIterator();
+        }
+        EncodedBlock eb = EncodedBlock.encode(bDict.value(), groups, encoder, block.Y(), block.rowId(), chunk);
+        BatchStats stats = new BatchStats(d, m).add(eb, block.Y());
+        return List.of(new EncodedPart(eb, stats)).iterator();
+      }).setName("dbksvd encoded batch " + t).persist(StorageLevel.MEMORY_AND_DISK());
+      List<BatchStats> parts = encoded.map(EncodedPart::stats).collect();
+      BatchStats stats = new BatchStats(d, m);
+      parts.forEach(stats::merge);
+      timer.lap("encode");
+
+      sc.setJobDescription(label + ": update");
+      AtomBatches batches = AtomBatches.assign(groups, p.atomBatches(), p.seed(), t);
+      int reducers = Math.max(1, Math.min(batches.count(), sc.defaultParallelism()));
+      JavaPairRDD<Integer, AtomBatchBlock> routed = encoded.flatMapToPair(part -> {
+        List<Tuple2<Integer, AtomBatchBlock>> out = new ArrayList<>();
+        for (AtomBatchBlock b : AtomBatchBlock.route(part.block(), batches)) {
+          if (b.samples() > 0) {
+            out.add(new Tuple2<>(b.batch, b));
+          }
+        }
+        return out.iterator();
+      });
+      List<AtomBatchUpdate.Result> results = routed.groupByKey(new HashPartitioner(reducers))
+          .map(kv -> {
+            List<AtomBatchBlock> blocks = new ArrayList<>();
+            kv._2().forEach(blocks::add);
+            AtomBatchBlock block = AtomBatchBlock.merge(blocks);
+            int[] atoms = batches.atoms[kv._1()];
+            float[] current = AtomBatchUpdate.gather(bDict.value().D, d, atoms);
+            return AtomBatchUpdate.run(block, current, atoms.length, lanczos, new TopSingularTriplet.Scratch());
+          }).collect();
+      results = new ArrayList<>(results);
+      results.sort(Comparator.comparingInt(AtomBatchUpdate.Result::batch));
+      timer.lap("update");
+
+      sc.setJobDescription(label + ": replace");
+      boolean[] used = new boolean[m];
+      float[] Dnew = DictionaryStep.assemble(D, d, batches, results, used);
+      DictionaryStep.Outcome out = DictionaryStep.replace(Dnew, d, m, used, p.clearThreshold(), q -> {
+        List<List<Replacement.Candidate>> lists = encoded.map(part -> Replacement.worst(part.block(), q)).collect();
+        return Replacement.mergeWorst(lists, q);
+      });
+      D = out.D();
+      encoded.unpersist(false);
+      bDict.destroy();
+      timer.lap("replace");
+
+      IterationMetrics im = new IterationMetrics(t, order.epochOf(t), stats.n, stats.fve(), stats.relativeError(),
+          stats.meanL0(), out.dead(), out.duplicates(), out.replaced(), DictionaryMetrics.coherence(coherence),
+          DictionaryMetrics.mean(coherence), timer.seconds());
+      history.add(im);
+      LOG.info(label + ": " + im.toJson());
+      if (listener != null) {
+        listener.accept(im);
+      }
+    }
+    sc.setJobDescription(null);
+    return new FitLoop.Result(D, d, m, history);
+  }
+
+  /** The initial D: m normalised samples (the first m rows of epoch 0) or uniform entries. */
+  static float[] init(JavaSparkContext sc, RowSource source, FitParams p, RowOrder order) {
+    final int d = source.d;
+    final int m = p.m();
+    if (p.init().equals("uniform")) {
+      return DictionaryStep.uniformInit(d, m, p.seed());
+    }
+    if (source.rows < m) {
+      throw new BadInputException("init = samples needs at least m = " + m + " rows, the input has "
+          + source.rows + "; use --set dbksvd.fit.init=uniform or fewer atoms");
+    }
+    List<RowSource.Block> blocks = source.rdd().mapPartitions(it -> {
+      RowSource.Block b = source.collect(it, id -> order.isInitRow(id, m));
+      return List.of(b).iterator();
+    }).collect();
+    float[] S = new float[d * m];
+    for (RowSource.Block b : blocks) {
+      for (int s = 0; s < b.n(); s++) {
+        int pos = (int) order.position(0, b.rowId()[s]);
+        System.arraycopy(b.Y(), s * d, S, pos * d, d);
+      }
+    }
+    return DictionaryStep.samplesInit(S, d, m);
+  }
+}
