@@ -22,8 +22,17 @@ public final class Settings {
   private Settings() {}
 
   public static Config load(File confFile, List<String> sets, Map<String, Object> flags) {
+    return load(confFile, sets, flags, Map.of());
+  }
+
+  /**
+   * As {@link #load(File, List, Map)}, with {@code defaults} between reference.conf and the user's file (a
+   * command's own defaults, such as the demo's small shape, which --conf and --set still override).
+   */
+  public static Config load(File confFile, List<String> sets, Map<String, Object> flags,
+      Map<String, Object> defaults) {
     Config reference = ConfigFactory.defaultReference();
-    Config user = ConfigFactory.empty();
+    Config user = ConfigFactory.parseMap(defaults);
     if (confFile != null) {
       if (!confFile.isFile()) {
         throw new IllegalArgumentException("config file " + confFile + " does not exist");

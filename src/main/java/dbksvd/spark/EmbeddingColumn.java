@@ -119,6 +119,39 @@ public final class EmbeddingColumn implements Serializable {
     }
   }
 
+  /** Writes the embedding of an external Row's field into dst[off..off+d) (the Dataset&lt;Row&gt; path). */
+  public void decodeRow(org.apache.spark.sql.Row row, int field, float[] dst, int off, int d, Where where) {
+    if (row.isNullAt(field)) {
+      throw new BadInputException(where.describe() + ": column '" + name + "' is null");
+    }
+    Object v = row.get(field);
+    if (v instanceof org.apache.spark.ml.linalg.Vector vec) {
+      checkLength(vec.size(), d, where);
+      Arrays.fill(dst, off, off + d, 0f);
+      vec.foreachActive((i, x) -> {
+        dst[off + (Integer) i] = (float) (double) (Double) x;
+        return scala.runtime.BoxedUnit.UNIT;
+      });
+    } else if (v instanceof scala.collection.Seq<?> seq) {
+      checkLength(seq.size(), d, where);
+      for (int i = 0; i < d; i++) {
+        Object x = seq.apply(i);
+        if (x == null) {
+          throw new BadInputException(where.describe() + ": column '" + name + "' has a null at position " + i);
+        }
+        dst[off + i] = ((Number) x).floatValue();
+      }
+    } else {
+      throw new BadInputException(where.describe() + ": column '" + name + "' holds " + v.getClass().getName());
+    }
+    for (int i = 0; i < d; i++) {
+      if (!Float.isFinite(dst[off + i])) {
+        throw new BadInputException(where.describe() + ": column '" + name + "' has " + dst[off + i]
+            + " at position " + i);
+      }
+    }
+  }
+
   private void checkLength(int len, int d, Where where) {
     if (len != d) {
       throw new BadInputException(where.describe() + ": column '" + name + "' has length " + len

@@ -24,6 +24,7 @@ public final class Sessions {
       conf.setAppName(c.getString("dbksvd.spark.app-name"));
     }
     conf.setIfMissing("spark.serializer", "org.apache.spark.serializer.KryoSerializer");
+    conf.setIfMissing("spark.kryo.registrator", KryoSetup.class.getName());
     conf.setIfMissing("spark.ui.showConsoleProgress", "false");
     conf.setIfMissing("spark.ui.enabled", Boolean.toString(c.getBoolean("dbksvd.spark.ui")));
     for (Map.Entry<String, ConfigValue> e : c.getConfig("dbksvd.spark.conf").entrySet()) {

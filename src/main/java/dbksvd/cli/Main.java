@@ -1,0 +1,395 @@
+package dbksvd.cli;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.typesafe.config.Config;
+import dbksvd.config.Settings;
+import dbksvd.io.ModelDir;
+import dbksvd.linalg.Blas;
+import dbksvd.loop.FitLoop;
+import dbksvd.loop.FitParams;
+import dbksvd.loop.IterationMetrics;
+import dbksvd.spark.BadInputException;
+import dbksvd.spark.RowSource;
+import dbksvd.spark.Sessions;
+import dbksvd.spark.SparkEncode;
+import dbksvd.spark.SparkEvaluate;
+import dbksvd.spark.SparkFit;
+import dbksvd.spark.SparkGenerate;
+import dbksvd.synth.PlantedData;
+import org.apache.hadoop.fs.FSDataOutputStream;
+import org.apache.hadoop.fs.FileSystem;
+import org.apache.hadoop.fs.Path;
+import org.apache.spark.api.java.JavaSparkContext;
+import org.apache.spark.sql.SparkSession;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+import java.io.File;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+
+/**
+ * {@code dbksvd <command>}: the command line. Each command reads its settings (reference.conf, --conf, --set,
+ * flags), starts or joins Spark, and calls the job. Errors end in one line on stderr and a non-zero exit.
+ */
+@Command(name = "dbksvd", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
+    description = "DB-KSVD dictionary learning for embeddings on Apache Spark.",
+    subcommands = {Main.Generate.class, Main.Fit.class, Main.Encode.class, Main.Evaluate.class, Main.Demo.class})
+public final class Main implements Runnable {
+  static final PrintStream OUT = System.out;
+
+  @Override
+  public void run() {
+    new CommandLine(this).usage(OUT);
+  }
+
+  public static void main(String[] args) {
+    routeJavaLoggingToSpark();
+    System.exit(execute(args));
+  }
+
+  /** Runs a command line and returns the exit code (0 ok, 1 failure, 2 bad input or usage). */
+  public static int execute(String... args) {
+    CommandLine cl = new CommandLine(new Main());
+    cl.setExecutionExceptionHandler((e, cmd, parsed) -> {
+      String bad = BadInputException.find(e);
+      if (bad != null) {
+        System.err.println("dbksvd: error: " + bad);
+        return 2;
+      }
+      if (e instanceof IllegalArgumentException || e instanceof IOException
+          || e instanceof org.apache.spark.sql.AnalysisException) {
+        System.err.println("dbksvd: error: " + firstLine(e.getMessage()));
+        return 2;
+      }
+      System.err.println("dbksvd: error: " + e);
+      e.printStackTrace(System.err);
+      return 1;
+    });
+    return cl.execute(args);
+  }
+
+  /** The numerical core logs through java.util.logging; send it to Spark's log4j so one config rules both. */
+  static void routeJavaLoggingToSpark() {
+    try {
+      Class<?> bridge = Class.forName("org.slf4j.bridge.SLF4JBridgeHandler");
+      bridge.getMethod("removeHandlersForRootLogger").invoke(null);
+      bridge.getMethod("install").invoke(null);
+    } catch (ReflectiveOperationException | LinkageError e) {
+      // no bridge on the class path: java.util.logging prints to stderr itself
+    }
+  }
+
+  static String firstLine(String s) {
+    if (s == null) {
+      return "(no message)";
+    }
+    int nl = s.indexOf('\n');
+    return nl >= 0 ? s.substring(0, nl) : s;
+  }
+
+  static final class Version implements CommandLine.IVersionProvider {
+    @Override
+    public String[] getVersion() {
+      return new String[] {"dbksvd " + version()};
+    }
+  }
+
+  static String version() {
+    String v = Main.class.getPackage().getImplementationVersion();
+    return v != null ? v : "dev";
+  }
+
+  /** Options every command has. */
+  static final class Common {
+    @Option(names = "--conf", paramLabel = "FILE", description = "HOCON file with dbksvd.* settings")
+    File conf;
+
+    @Option(names = "--set", paramLabel = "KEY=VALUE", description = "set any config key (repeatable)")
+    List<String> sets = new ArrayList<>();
+
+    Config load(Map<String, Object> flags) {
+      return Settings.load(conf, sets, flags);
+    }
+  }
+
+  abstract static class SparkCommand implements Callable<Integer> {
+    @Mixin Common common;
+
+    abstract Map<String, Object> flags();
+
+    abstract int run(Config c, SparkSession spark) throws Exception;
+
+    @Override
+    public Integer call() throws Exception {
+      Config c = common.load(flags());
+      SparkSession spark = Sessions.start(c);
+      try {
+        return run(c, spark);
+      } finally {
+        spark.stop();
+      }
+    }
+  }
+
+  static Map<String, Object> map(Object... kv) {
+    Map<String, Object> m = new LinkedHashMap<>();
+    for (int i = 0; i < kv.length; i += 2) {
+      if (kv[i + 1] != null) {
+        m.put((String) kv[i], kv[i + 1]);
+      }
+    }
+    return m;
+  }
+
+  @Command(name = "generate", description = "Write synthetic data with a planted dictionary as Parquet.")
+  static final class Generate extends SparkCommand {
+    @Option(names = "--output", required = true, paramLabel = "DIR") String output;
+    @Option(names = "--dim", paramLabel = "d") Integer dim;
+    @Option(names = "--atoms", paramLabel = "m") Integer atoms;
+    @Option(names = "--k") Integer k;
+    @Option(names = "--samples", paramLabel = "n") Long samples;
+    @Option(names = "--snr-db", paramLabel = "X", description = "noise level in dB (default: no noise)") String snrDb;
+    @Option(names = "--seed") Long seed;
+    @Option(names = "--partitions", description = "number of output files") Integer partitions;
+    @Option(names = "--truth", paramLabel = "MODEL_DIR", description = "also save the planted dictionary as a model")
+    String truth;
+    @Option(names = "--overwrite") boolean overwrite;
+
+    @Override
+    Map<String, Object> flags() {
+      return map("dbksvd.generate.dim", dim, "dbksvd.generate.atoms", atoms, "dbksvd.generate.k", k,
+          "dbksvd.generate.samples", samples, "dbksvd.generate.snr-db", snrDb, "dbksvd.generate.seed", seed,
+          "dbksvd.generate.partitions", partitions);
+    }
+
+    @Override
+    int run(Config c, SparkSession spark) throws IOException {
+      return generate(c, spark, output, truth, overwrite);
+    }
+  }
+
+  static int generate(Config c, SparkSession spark, String output, String truth, boolean overwrite)
+      throws IOException {
+    Config g = c.getConfig("dbksvd.generate");
+    int d = g.getInt("dim");
+    int m = g.getInt("atoms");
+    int k = g.getInt("k");
+    long n = g.getLong("samples");
+    double snr = Settings.doubleOrInf(c, "dbksvd.generate.snr-db");
+    long seed = g.getLong("seed");
+    if (truth != null) {
+      AtomicCheck.target(spark, truth, overwrite);
+    }
+    SparkGenerate.write(spark, output, d, m, k, n, snr, seed, g.getInt("partitions"), overwrite);
+    OUT.printf("generated %d rows of dimension %d (planted m=%d, k=%d, snr %s dB) in %s%n", n, d, m, k,
+        Double.isFinite(snr) ? snr : "inf", output);
+    if (truth != null) {
+      PlantedData planted = new PlantedData(d, m, k, snr, seed);
+      FitParams p = FitParams.defaults(m, k).withSeed(seed).withIterations(0);
+      ObjectNode info = ModelDir.newInfo();
+      info.put("kind", "planted");
+      info.put("snr_db", Double.isFinite(snr) ? snr : null);
+      info.put("dbksvd_version", version());
+      ModelDir.write(spark.sparkContext().hadoopConfiguration(), truth,
+          new ModelDir.Model(planted.D, d, m, p, info), List.of(), overwrite);
+      OUT.println("planted dictionary saved as a model in " + truth);
+    }
+    return 0;
+  }
+
+  /** Early checks of output paths, before any long work. */
+  static final class AtomicCheck {
+    static void target(SparkSession spark, String path, boolean overwrite) throws IOException {
+      Path p = new Path(path);
+      FileSystem fs = p.getFileSystem(spark.sparkContext().hadoopConfiguration());
+      dbksvd.io.AtomicDir.checkTarget(fs, p, overwrite);
+    }
+  }
+
+  @Command(name = "fit", description = "Learn a dictionary from a Parquet dataset of embeddings.")
+  static final class Fit extends SparkCommand {
+    @Option(names = "--input", required = true, paramLabel = "DATA") String input;
+    @Option(names = "--output", required = true, paramLabel = "MODEL_DIR") String output;
+    @Option(names = "--atoms", paramLabel = "m") Integer atoms;
+    @Option(names = "--k") Integer k;
+    @Option(names = "--batch-size", paramLabel = "n") Integer batchSize;
+    @Option(names = "--iterations", paramLabel = "T") Integer iterations;
+    @Option(names = "--encoder", paramLabel = "mp|omp") String encoder;
+    @Option(names = "--matryoshka", paramLabel = "L") Integer matryoshka;
+    @Option(names = "--atom-batches") Integer atomBatches;
+    @Option(names = "--seed") Long seed;
+    @Option(names = "--column", paramLabel = "NAME") String column;
+    @Option(names = "--overwrite") boolean overwrite;
+
+    @Override
+    Map<String, Object> flags() {
+      return map("dbksvd.fit.atoms", atoms, "dbksvd.fit.k", k, "dbksvd.fit.batch-size", batchSize,
+          "dbksvd.fit.iterations", iterations, "dbksvd.fit.encoder", encoder, "dbksvd.fit.matryoshka", matryoshka,
+          "dbksvd.fit.atom-batches", atomBatches, "dbksvd.fit.seed", seed, "dbksvd.input.column", column);
+    }
+
+    @Override
+    int run(Config c, SparkSession spark) throws IOException {
+      fit(c, spark, input, output, overwrite);
+      return 0;
+    }
+  }
+
+  static FitLoop.Result fit(Config c, SparkSession spark, String input, String output, boolean overwrite)
+      throws IOException {
+    FitParams p = Settings.fitParams(c);
+    String column = c.getString("dbksvd.input.column");
+    AtomicCheck.target(spark, output, overwrite);
+    RowSource source = RowSource.open(spark, spark.read().parquet(input), column);
+    OUT.printf("fit: %d rows, d=%d, m=%d, k=%d, n=%d, %d iterations, encoder %s, BLAS %s%n", source.rows, source.d,
+        p.m(), p.k(), Math.min(p.batchSize(), source.rows), p.iterations(), p.encoder(), Blas.announce());
+    long t0 = System.nanoTime();
+    List<String> lines = new ArrayList<>();
+    FitLoop.Result r = SparkFit.fit(JavaSparkContext.fromSparkContext(spark.sparkContext()), source, p, im -> {
+      lines.add(im.toJson());
+      OUT.println(im.progressLine(p.iterations()));
+    });
+    double seconds = (System.nanoTime() - t0) / 1e9;
+    ObjectNode info = ModelDir.newInfo();
+    info.put("kind", "fit");
+    info.put("dbksvd_version", version());
+    info.put("spark_version", spark.version());
+    info.put("java_version", System.getProperty("java.version"));
+    info.put("blas", Blas.implementation());
+    info.put("input", input);
+    info.put("column", column);
+    info.put("rows", source.rows);
+    info.put("created", Instant.now().toString());
+    info.put("fit_seconds", seconds);
+    if (!r.history().isEmpty()) {
+      IterationMetrics last = r.history().get(r.history().size() - 1);
+      info.set("metrics", new ObjectMapper().readTree(last.toJson()));
+    }
+    ModelDir.write(spark.sparkContext().hadoopConfiguration(), output, new ModelDir.Model(r.D(), r.d(), r.m(), p,
+        info), lines, overwrite);
+    OUT.printf("model written to %s (%.1f s)%n", output, seconds);
+    return r;
+  }
+
+  @Command(name = "encode", description = "Sparse codes for every row, as a Spark ML vector column, to Parquet.")
+  static final class Encode extends SparkCommand {
+    @Option(names = "--model", required = true, paramLabel = "MODEL_DIR") String model;
+    @Option(names = "--input", required = true, paramLabel = "DATA") String input;
+    @Option(names = "--output", required = true, paramLabel = "CODES") String output;
+    @Option(names = "--column", paramLabel = "NAME") String column;
+    @Option(names = "--overwrite") boolean overwrite;
+
+    @Override
+    Map<String, Object> flags() {
+      return map("dbksvd.input.column", column);
+    }
+
+    @Override
+    int run(Config c, SparkSession spark) throws IOException {
+      ModelDir.Model mdl = ModelDir.read(spark.sparkContext().hadoopConfiguration(), model);
+      long rows = SparkEncode.run(spark, mdl, input, c.getString("dbksvd.input.column"), output,
+          c.getString("dbksvd.encode.output-column"), c.getInt("dbksvd.encode.chunk"), overwrite);
+      OUT.printf("encoded %d rows into %s (column '%s')%n", rows, output,
+          c.getString("dbksvd.encode.output-column"));
+      return 0;
+    }
+  }
+
+  @Command(name = "evaluate", description = "FVE, relative error, L0, dead atoms, coherence (and recovery).")
+  static final class Evaluate extends SparkCommand {
+    @Option(names = "--model", required = true, paramLabel = "MODEL_DIR") String model;
+    @Option(names = "--input", required = true, paramLabel = "DATA") String input;
+    @Option(names = "--reference", paramLabel = "MODEL_DIR") String reference;
+    @Option(names = "--json", paramLabel = "FILE") String json;
+    @Option(names = "--column", paramLabel = "NAME") String column;
+
+    @Override
+    Map<String, Object> flags() {
+      return map("dbksvd.input.column", column);
+    }
+
+    @Override
+    int run(Config c, SparkSession spark) throws IOException {
+      evaluate(c, spark, model, input, reference, json);
+      return 0;
+    }
+  }
+
+  static ObjectNode evaluate(Config c, SparkSession spark, String model, String input, String reference, String json)
+      throws IOException {
+    var hconf = spark.sparkContext().hadoopConfiguration();
+    ModelDir.Model mdl = ModelDir.read(hconf, model);
+    ModelDir.Model ref = reference == null ? null : ModelDir.read(hconf, reference);
+    RowSource source = RowSource.open(spark, spark.read().parquet(input), c.getString("dbksvd.input.column"));
+    ObjectNode o = SparkEvaluate.run(JavaSparkContext.fromSparkContext(spark.sparkContext()), source, mdl, ref,
+        c.getInt("dbksvd.encode.chunk"));
+    o.put("model", model);
+    o.put("input", input);
+    String text = new ObjectMapper().writerWithDefaultPrettyPrinter().writeValueAsString(o);
+    OUT.println(text);
+    if (json != null) {
+      Path p = new Path(json);
+      FileSystem fs = p.getFileSystem(hconf);
+      Path tmp = new Path(p.getParent(), "." + p.getName() + ".tmp");
+      try (FSDataOutputStream out = fs.create(tmp, true)) {
+        out.write((text + "\n").getBytes(StandardCharsets.UTF_8));
+      }
+      fs.delete(p, false);
+      if (!fs.rename(tmp, p)) {
+        throw new IOException("could not write " + json);
+      }
+    }
+    return o;
+  }
+
+  @Command(name = "demo", description = "Generate planted data, fit, evaluate: the whole path in a few minutes.")
+  static final class Demo extends SparkCommand {
+    @Option(names = "--dir", paramLabel = "DIR", defaultValue = "demo-output",
+        description = "where the demo writes (default: ${DEFAULT-VALUE}; replaced on each run)")
+    String dir;
+
+    @Override
+    Map<String, Object> flags() {
+      return map();
+    }
+
+    @Override
+    int run(Config c, SparkSession spark) throws IOException {
+      String data = dir + "/data";
+      String truth = dir + "/truth";
+      String model = dir + "/model";
+      String report = dir + "/evaluation.json";
+      Config demo = Settings.load(common.conf, common.sets, map(), map(
+          "dbksvd.generate.dim", 64, "dbksvd.generate.atoms", 128,
+          "dbksvd.generate.k", 4, "dbksvd.generate.samples", 20000, "dbksvd.generate.snr-db", "30",
+          "dbksvd.generate.partitions", 4, "dbksvd.fit.atoms", 128, "dbksvd.fit.k", 4,
+          "dbksvd.fit.batch-size", 8192, "dbksvd.fit.iterations", 25));
+      OUT.printf("== dbksvd demo: planted dictionary d=%d, m=%d, k=%d; %d rows; fit %d iterations ==%n",
+          demo.getInt("dbksvd.generate.dim"), demo.getInt("dbksvd.generate.atoms"), demo.getInt("dbksvd.generate.k"),
+          demo.getLong("dbksvd.generate.samples"), demo.getInt("dbksvd.fit.iterations"));
+      generate(demo, spark, data, truth, true);
+      fit(demo, spark, data, model, true);
+      ObjectNode ev = evaluate(demo, spark, model, data, truth, report);
+      OUT.println();
+      OUT.println("demo outputs in " + new File(dir).getAbsolutePath() + ":");
+      OUT.println("  data        " + data + "   (Parquet, column 'embedding')");
+      OUT.println("  truth       " + truth + "  (the planted dictionary)");
+      OUT.println("  model       " + model + "  (dictionary.npy, model.json, metrics.jsonl)");
+      OUT.println("  evaluation  " + report);
+      OUT.printf("recovered %.1f%% of the planted atoms; FVE %.4f%n", 100 * ev.get("recovery_rate").asDouble(),
+          ev.get("fve").asDouble());
+      return 0;
+    }
+  }
+}

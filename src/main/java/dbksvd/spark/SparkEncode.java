@@ -1,0 +1,149 @@
+package dbksvd.spark;
+
+import dbksvd.encode.Dictionary;
+import dbksvd.encode.EncodedBlock;
+import dbksvd.encode.SparseCodes;
+import dbksvd.io.AtomicDir;
+import dbksvd.io.ModelDir;
+import dbksvd.loop.FitParams;
+import org.apache.hadoop.fs.FileSystem;
+import org.apache.hadoop.fs.Path;
+import org.apache.spark.api.java.JavaRDD;
+import org.apache.spark.api.java.JavaSparkContext;
+import org.apache.spark.broadcast.Broadcast;
+import org.apache.spark.ml.linalg.SQLDataTypes;
+import org.apache.spark.ml.linalg.Vectors;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.RowFactory;
+import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.types.StructType;
+
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Iterator;
+import java.util.List;
+
+import static org.apache.spark.sql.functions.col;
+
+/**
+ * {@code encode}: codes for every row of a dataset as a Spark ML sparse vector column (length m), with the input's
+ * columns carried along, written as Parquet atomically.
+ */
+public final class SparkEncode {
+  private SparkEncode() {}
+
+  static final String FILE = "__dbksvd_file";
+  static final String ROW = "__dbksvd_row";
+
+  public static long run(SparkSession spark, ModelDir.Model model, String input, String column, String output,
+      String outputColumn, int chunk, boolean overwrite) throws IOException {
+    Path target = new Path(output);
+    FileSystem fs = target.getFileSystem(spark.sparkContext().hadoopConfiguration());
+    AtomicDir.checkTarget(fs, target, overwrite);
+    Dataset<Row> df = spark.read().parquet(input);
+    StructType inSchema = df.schema();
+    EmbeddingColumn emb = EmbeddingColumn.of(inSchema, column);
+    if (Arrays.asList(inSchema.fieldNames()).contains(outputColumn)) {
+      throw new BadInputException("input already has a column '" + outputColumn + "'; choose another with "
+          + "--set dbksvd.encode.output-column=NAME");
+    }
+    int field = inSchema.fieldIndex(column);
+    int width = inSchema.size();
+    StructType outSchema = inSchema.add(outputColumn, SQLDataTypes.VectorType(), false);
+    Dataset<Row> withLoc = df.select(col("*"), col("_metadata.file_path").as(FILE),
+        col("_metadata.row_index").as(ROW));
+    FitParams p = model.params();
+    int d = model.d();
+    int m = model.m();
+    JavaSparkContext sc = JavaSparkContext.fromSparkContext(spark.sparkContext());
+    Broadcast<Dictionary> bDict = sc.broadcast(new Dictionary(model.D(), d, m));
+    var groups = p.groups();
+    var encoder = p.newEncoder();
+    int encodeChunk = p.encodeChunk();
+    JavaRDD<Row> coded = withLoc.javaRDD().mapPartitions((Iterator<Row> it) -> new Iterator<Row>() {
+      final List<Row> pending = new ArrayList<>();
+      Iterator<Row> out = java.util.Collections.emptyIterator();
+
+      @Override
+      public boolean hasNext() {
+        if (!out.hasNext() && it.hasNext()) {
+          out = nextChunk();
+        }
+        return out.hasNext();
+      }
+
+      @Override
+      public Row next() {
+        if (!hasNext()) {
+          throw new java.util.NoSuchElementException();
+        }
+        return out.next();
+      }
+
+      Iterator<Row> nextChunk() {
+        pending.clear();
+        while (pending.size() < chunk && it.hasNext()) {
+          pending.add(it.next());
+        }
+        int n = pending.size();
+        float[] Y = new float[n * d];
+        long[] ids = new long[n];
+        for (int s = 0; s < n; s++) {
+          Row r = pending.get(s);
+          emb.decodeRow(r, field, Y, s * d, d, () -> "file " + r.getString(width) + " row " + r.getLong(width + 1));
+          ids[s] = s;
+        }
+        EncodedBlock eb = EncodedBlock.encode(bDict.value(), groups, encoder, Y, ids, encodeChunk);
+        List<Row> rows = new ArrayList<>(n);
+        for (int s = 0; s < n; s++) {
+          Object[] values = new Object[width + 1];
+          Row r = pending.get(s);
+          for (int c = 0; c < width; c++) {
+            values[c] = r.get(c);
+          }
+          values[width] = codes(eb.codes, s, m);
+          rows.add(RowFactory.create(values));
+        }
+        return rows.iterator();
+      }
+    });
+    Path tmp = AtomicDir.tempSibling(target, "tmp");
+    sc.setJobDescription("encode " + input);
+    try {
+      Dataset<Row> result = spark.createDataFrame(coded, outSchema);
+      result.write().parquet(tmp.toString());
+      AtomicDir.commit(fs, tmp, target, overwrite);
+    } catch (IOException | RuntimeException e) {
+      fs.delete(tmp, true);
+      throw e;
+    } finally {
+      bDict.destroy();
+      sc.setJobDescription(null);
+    }
+    return spark.read().parquet(output).count();
+  }
+
+  /** Sample s's code as a sparse vector of length m (indices ascending, zeros dropped). */
+  static org.apache.spark.ml.linalg.Vector codes(SparseCodes codes, int s, int m) {
+    int c = codes.count[s];
+    int base = s * codes.capacity;
+    long[] packed = new long[c];
+    int t = 0;
+    for (int i = 0; i < c; i++) {
+      if (codes.value[base + i] != 0f) {
+        packed[t++] = ((long) codes.atom[base + i] << 32) | i;
+      }
+    }
+    packed = Arrays.copyOf(packed, t);
+    Arrays.sort(packed);
+    int[] idx = new int[t];
+    double[] val = new double[t];
+    for (int i = 0; i < t; i++) {
+      idx[i] = (int) (packed[i] >>> 32);
+      val[i] = codes.value[base + (int) (packed[i] & 0xffffffffL)];
+    }
+    return Vectors.sparse(m, idx, val);
+  }
+}
