@@ -133,11 +133,15 @@ public final class Main implements Runnable {
     @Override
     public Integer call() throws Exception {
       Config c = common.load(flags());
+      // a session that was running before (a test, a notebook, spark-shell) is someone else's: leave it running
+      boolean joined = SparkSession.getDefaultSession().isDefined() || SparkSession.getActiveSession().isDefined();
       SparkSession spark = Sessions.start(c);
       try {
         return run(c, spark);
       } finally {
-        spark.stop();
+        if (!joined) {
+          spark.stop();
+        }
       }
     }
   }

@@ -62,22 +62,34 @@ public final class EncodedBlock implements java.io.Serializable {
     for (int g = 0; g < groups.count(); g++) {
       maxGroup = Math.max(maxGroup, groups.size(g));
     }
-    int c = Math.max(1, Math.min(chunk, n));
-    float[] P = new float[maxGroup * c];
+    GemmLanes lanes = new GemmLanes(rowId, chunk);
+    float[] P = new float[maxGroup * lanes.maxWidth()];
+    float[] call = new float[d * lanes.maxWidth()];
     for (int g = 0; g < groups.count(); g++) {
       int a0 = groups.start()[g];
       int mg = groups.size(g);
       Encoder enc = encoder.withK(groups.budget()[g]);
       Object scratch = enc.newScratch(mg);
-      int firstSlot[] = new int[n];
+      int[] firstSlot = new int[n];
       for (int s = 0; s < n; s++) {
         firstSlot[s] = codes.count[s];
       }
-      for (int s0 = 0; s0 < n; s0 += c) {
-        int nc = Math.min(c, n - s0);
-        Blas.correlations(dict.D, d, a0, mg, target, s0, nc, P);
-        for (int t = 0; t < nc; t++) {
-          enc.encode(dict, a0, mg, P, t * mg, targetSq[s0 + t], codes, s0 + t, scratch);
+      for (int c = 0; c < lanes.calls(); c++) {
+        int w = lanes.width(c);
+        int[] slot = lanes.samples(c);
+        for (int q = 0; q < w; q++) {
+          if (slot[q] >= 0) {
+            System.arraycopy(target, slot[q] * d, call, q * d, d);
+          } else {
+            java.util.Arrays.fill(call, q * d, (q + 1) * d, 0f);
+          }
+        }
+        Blas.correlations(dict.D, d, a0, mg, call, 0, w, P);
+        for (int q = 0; q < w; q++) {
+          int s = slot[q];
+          if (s >= 0) {
+            enc.encode(dict, a0, mg, P, q * mg, targetSq[s], codes, s, scratch);
+          }
         }
       }
       // residual after this group: target − D_g X_g, computed exactly (not from the tracked norm)

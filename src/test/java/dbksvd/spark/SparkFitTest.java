@@ -1,0 +1,108 @@
+package dbksvd.spark;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dbksvd.loop.FitLoop;
+import dbksvd.loop.FitParams;
+import dbksvd.metrics.DictionaryMetrics;
+import dbksvd.synth.PlantedData;
+import org.apache.spark.api.java.JavaSparkContext;
+import org.apache.spark.sql.SparkSession;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Path;
+
+/** The Spark job on a real local Spark over real Parquet files. */
+class SparkFitTest {
+  static final int D = 64, M = 128, K = 4, ROWS = 6000;
+  static final long DATA_SEED = 11;
+
+  @TempDir static Path tmp;
+  static SparkSession spark;
+  static JavaSparkContext sc;
+
+  @BeforeAll
+  static void data() throws Exception {
+    spark = TestSpark.session();
+    sc = JavaSparkContext.fromSparkContext(spark.sparkContext());
+    SparkGenerate.write(spark, dir(1), D, M, K, ROWS, Double.POSITIVE_INFINITY, DATA_SEED, 1, false);
+    SparkGenerate.write(spark, dir(4), D, M, K, ROWS, Double.POSITIVE_INFINITY, DATA_SEED, 4, false);
+  }
+
+  static String dir(int files) {
+    return tmp.resolve("planted-" + files).toString();
+  }
+
+  static RowSource open(int files) {
+    return RowSource.open(spark, spark.read().parquet(dir(files)), "embedding");
+  }
+
+  @Test
+  void rowIdsFollowTheGeneratedOrder() {
+    RowSource src = open(4);
+    assertEquals(ROWS, src.rows);
+    assertEquals(D, src.d);
+    PlantedData planted = new PlantedData(D, M, K, Double.POSITIVE_INFINITY, DATA_SEED);
+    var blocks = src.rdd().mapPartitions(it -> java.util.List.of(src.collect(it, id -> id % 997 == 5)).iterator())
+        .collect();
+    int seen = 0;
+    for (RowSource.Block b : blocks) {
+      for (int s = 0; s < b.n(); s++) {
+        float[] want = planted.rows(b.rowId()[s], 1);
+        for (int i = 0; i < D; i++) {
+          assertEquals(want[i], b.Y()[s * D + i], "row " + b.rowId()[s]);
+        }
+        seen++;
+      }
+    }
+    assertEquals(7, seen); // ids 5, 1002, …, 5987
+  }
+
+  @Test
+  void recoversNinetyPercentOfPlantedAtoms() {
+    FitParams p = FitParams.defaults(M, K).withBatchSize(3000).withIterations(40).withSeed(1);
+    FitLoop.Result r = SparkFit.fit(sc, open(4), p, null);
+    PlantedData planted = new PlantedData(D, M, K, Double.POSITIVE_INFINITY, DATA_SEED);
+    double rec = DictionaryMetrics.recoveryRate(planted.D, M, r.D(), M, D, 0.01);
+    System.out.printf("Spark fit d=%d m=%d k=%d rows=%d n=3000 T=40: recovery %.3f, last FVE %.4f%n", D, M, K, ROWS,
+        rec, r.history().get(39).fve());
+    assertTrue(rec >= 0.90, "recovery " + rec);
+  }
+
+  @Test
+  void sameDictionaryAsTheSingleMachineCoreForOneAndFourPartitions() {
+    FitParams p = FitParams.defaults(M, K).withBatchSize(2500).withIterations(8).withSeed(5);
+    PlantedData planted = new PlantedData(D, M, K, Double.POSITIVE_INFINITY, DATA_SEED);
+    FitLoop.Result core = FitLoop.fit(planted.rows(0, ROWS), D, p, null);
+    for (int files : new int[] {1, 4}) {
+      RowSource src = open(files);
+      FitLoop.Result onSpark = SparkFit.fit(sc, src, p, null);
+      double maxDiff = 0;
+      for (int i = 0; i < core.D().length; i++) {
+        maxDiff = Math.max(maxDiff, Math.abs(core.D()[i] - onSpark.D()[i]));
+      }
+      System.out.printf("Spark (%d file(s), %d partitions) vs core after 8 iterations: max |ΔD| = %.2e%n", files,
+          src.rdd().getNumPartitions(), maxDiff);
+      assertTrue(maxDiff <= 1e-5, "max |ΔD| " + maxDiff + " with " + files + " file(s)");
+      for (int t = 0; t < 8; t++) {
+        assertEquals(core.history().get(t).fve(), onSpark.history().get(t).fve(), 1e-6);
+      }
+    }
+  }
+
+  @Test
+  void matryoshkaRunsOnSpark() {
+    FitParams p = FitParams.defaults(M, 6).withBatchSize(2000).withIterations(4).withSeed(2).withMatryoshka(4, null);
+    FitLoop.Result core = FitLoop.fit(new PlantedData(D, M, K, Double.POSITIVE_INFINITY, DATA_SEED).rows(0, ROWS), D,
+        p, null);
+    FitLoop.Result onSpark = SparkFit.fit(sc, open(4), p, null);
+    double maxDiff = 0;
+    for (int i = 0; i < core.D().length; i++) {
+      maxDiff = Math.max(maxDiff, Math.abs(core.D()[i] - onSpark.D()[i]));
+    }
+    assertTrue(maxDiff <= 1e-5, "matryoshka max |ΔD| " + maxDiff);
+  }
+}
