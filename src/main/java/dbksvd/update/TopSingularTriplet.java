@@ -54,7 +54,15 @@ public record TopSingularTriplet(int maxKrylov, int maxRestarts, double tol) imp
       System.arraycopy(u, 0, Q, 0, rows);
     }
     double nrm = Math.sqrt(Blas.sqNorm(dim, Q, 0));
-    if (!(nrm > 0) || !Double.isFinite(nrm)) {
+    boolean orthogonal = !(nrm > 0) || !Double.isFinite(nrm);
+    if (!orthogonal && !onCols) {
+      // on EEᵀ the start is u itself, non-zero even when Eᵀu = 0: Lanczos would then stop at θ = 0 and report
+      // σ = 0 for a non-zero E. Check Eᵀu explicitly.
+      Blas.sgemv("T", rows, cols, 1f, E, 0, rows, u, 0, 0f, t, 0);
+      double tn = Blas.sqNorm(cols, t, 0);
+      orthogonal = !(tn > 0) || !Double.isFinite(tn);
+    }
+    if (orthogonal) {
       // the start is orthogonal to E's range: start from E's largest column (or row) direction
       int best = 0;
       double bestN = -1;
