@@ -1,0 +1,70 @@
+package dbksvd.config;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.typesafe.config.Config;
+import dbksvd.loop.FitParams;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+class SettingsTest {
+  @TempDir Path tmp;
+
+  @Test
+  void flagsBeatSetBeatsFileBeatsReference() throws Exception {
+    Path file = tmp.resolve("user.conf");
+    Files.writeString(file, "dbksvd.fit { k = 7, atoms = 100, iterations = 9 }\n");
+    Config c = Settings.load(file.toFile(), List.of("dbksvd.fit.atoms=200", "dbksvd.fit.encoder=omp"),
+        Map.of("dbksvd.fit.atoms", 300));
+    FitParams p = Settings.fitParams(c);
+    assertEquals(300, p.m());
+    assertEquals(7, p.k());
+    assertEquals(9, p.iterations());
+    assertEquals("omp", p.encoder());
+    assertEquals(65536, p.batchSize()); // reference.conf
+  }
+
+  @Test
+  void commandDefaultsSitBelowTheUser() {
+    Config c = Settings.load(null, List.of("dbksvd.fit.k=5"), Map.of(),
+        Map.of("dbksvd.fit.k", 3, "dbksvd.fit.atoms", 64));
+    assertEquals(5, c.getInt("dbksvd.fit.k"));
+    assertEquals(64, c.getInt("dbksvd.fit.atoms"));
+  }
+
+  @Test
+  void unknownAndMalformedKeysAreRefused() {
+    var e = assertThrows(IllegalArgumentException.class,
+        () -> Settings.load(null, List.of("dbksvd.fit.atomz=3"), Map.of()));
+    assertTrue(e.getMessage().contains("unknown config key 'dbksvd.fit.atomz'"), e.getMessage());
+    e = assertThrows(IllegalArgumentException.class, () -> Settings.load(null, List.of("nonsense"), Map.of()));
+    assertTrue(e.getMessage().contains("key=value"), e.getMessage());
+    e = assertThrows(IllegalArgumentException.class,
+        () -> Settings.fitParams(Settings.load(null, List.of("dbksvd.fit.k=many"), Map.of())));
+    assertTrue(e.getMessage().contains("k"), e.getMessage());
+    // Spark settings are free-form
+    Config c = Settings.load(null, List.of("dbksvd.spark.conf.\"spark.executor.memory\"=8g"), Map.of());
+    assertEquals("8g", c.getConfig("dbksvd.spark.conf").getString("\"spark.executor.memory\""));
+  }
+
+  @Test
+  void jvmOptionsOfTheLauncherMatchThePom() throws Exception {
+    String pom = Files.readString(Path.of("pom.xml"));
+    Matcher m = Pattern.compile("<spark.jvm.options>(.*)</spark.jvm.options>").matcher(pom);
+    assertTrue(m.find());
+    List<String> fromPom = List.of(m.group(1).trim().split("\\s+"));
+    List<String> fromConf = Files.readAllLines(Path.of("conf/jvm-options")).stream()
+        .filter(l -> !l.isBlank() && !l.startsWith("#")).map(String::trim).toList();
+    assertEquals(fromPom, fromConf);
+    assertTrue(fromConf.contains("--add-modules=jdk.incubator.vector"));
+  }
+}
