@@ -10,6 +10,7 @@ import dbksvd.loop.FitLoop;
 import dbksvd.loop.FitParams;
 import dbksvd.loop.IterationMetrics;
 import dbksvd.spark.BadInputException;
+import dbksvd.spark.FitJob;
 import dbksvd.spark.RowSource;
 import dbksvd.spark.Sessions;
 import dbksvd.spark.SparkEncode;
@@ -106,8 +107,7 @@ public final class Main implements Runnable {
   }
 
   static String version() {
-    String v = Main.class.getPackage().getImplementationVersion();
-    return v != null ? v : "dev";
+    return FitJob.version();
   }
 
   /** Options every command has. */
@@ -235,6 +235,8 @@ public final class Main implements Runnable {
     @Option(names = "--seed") Long seed;
     @Option(names = "--column", paramLabel = "NAME") String column;
     @Option(names = "--overwrite") boolean overwrite;
+    @Option(names = "--resume", description = "continue from the newest checkpoint of this fit, if any")
+    boolean resume;
 
     @Override
     Map<String, Object> flags() {
@@ -245,45 +247,9 @@ public final class Main implements Runnable {
 
     @Override
     int run(Config c, SparkSession spark) throws IOException {
-      fit(c, spark, input, output, overwrite);
+      FitJob.run(c, spark, input, output, overwrite, resume, OUT, null);
       return 0;
     }
-  }
-
-  static FitLoop.Result fit(Config c, SparkSession spark, String input, String output, boolean overwrite)
-      throws IOException {
-    FitParams p = Settings.fitParams(c);
-    String column = c.getString("dbksvd.input.column");
-    AtomicCheck.target(spark, output, overwrite);
-    RowSource source = RowSource.open(spark, spark.read().parquet(input), column);
-    OUT.printf("fit: %d rows, d=%d, m=%d, k=%d, n=%d, %d iterations, encoder %s, BLAS %s%n", source.rows, source.d,
-        p.m(), p.k(), Math.min(p.batchSize(), source.rows), p.iterations(), p.encoder(), Blas.announce());
-    long t0 = System.nanoTime();
-    List<String> lines = new ArrayList<>();
-    FitLoop.Result r = SparkFit.fit(JavaSparkContext.fromSparkContext(spark.sparkContext()), source, p, im -> {
-      lines.add(im.toJson());
-      OUT.println(im.progressLine(p.iterations()));
-    });
-    double seconds = (System.nanoTime() - t0) / 1e9;
-    ObjectNode info = ModelDir.newInfo();
-    info.put("kind", "fit");
-    info.put("dbksvd_version", version());
-    info.put("spark_version", spark.version());
-    info.put("java_version", System.getProperty("java.version"));
-    info.put("blas", Blas.implementation());
-    info.put("input", input);
-    info.put("column", column);
-    info.put("rows", source.rows);
-    info.put("created", Instant.now().toString());
-    info.put("fit_seconds", seconds);
-    if (!r.history().isEmpty()) {
-      IterationMetrics last = r.history().get(r.history().size() - 1);
-      info.set("metrics", new ObjectMapper().readTree(last.toJson()));
-    }
-    ModelDir.write(spark.sparkContext().hadoopConfiguration(), output, new ModelDir.Model(r.D(), r.d(), r.m(), p,
-        info), lines, overwrite);
-    OUT.printf("model written to %s (%.1f s)%n", output, seconds);
-    return r;
   }
 
   @Command(name = "encode", description = "Sparse codes for every row, as a Spark ML vector column, to Parquet.")
@@ -383,7 +349,7 @@ public final class Main implements Runnable {
           demo.getInt("dbksvd.generate.dim"), demo.getInt("dbksvd.generate.atoms"), demo.getInt("dbksvd.generate.k"),
           demo.getLong("dbksvd.generate.samples"), demo.getInt("dbksvd.fit.iterations"));
       generate(demo, spark, data, truth, true);
-      fit(demo, spark, data, model, true);
+      FitJob.run(demo, spark, data, model, true, false, OUT, null);
       ObjectNode ev = evaluate(demo, spark, model, data, truth, report);
       OUT.println();
       OUT.println("demo outputs in " + new File(dir).getAbsolutePath() + ":");

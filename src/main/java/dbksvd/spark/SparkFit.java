@@ -56,8 +56,23 @@ public final class SparkFit {
   /** What one encode task leaves for the rest of the iteration. */
   record EncodedPart(EncodedBlock block, BatchStats stats) implements Serializable {}
 
+  /** Called after each iteration with D as it enters the next one (for checkpoints). */
+  @FunctionalInterface
+  public interface AfterIteration {
+    void accept(int nextIteration, float[] D) throws java.io.IOException;
+  }
+
   public static FitLoop.Result fit(JavaSparkContext sc, RowSource source, FitParams p,
       Consumer<IterationMetrics> listener) {
+    return fit(sc, source, p, -1, null, listener, null);
+  }
+
+  /**
+   * Runs iterations [first, p.iterations()) starting from D0 (a checkpoint), or the whole fit from the initial D
+   * when first &lt; 0.
+   */
+  public static FitLoop.Result fit(JavaSparkContext sc, RowSource source, FitParams p, int first, float[] D0,
+      Consumer<IterationMetrics> listener, AfterIteration after) {
     final int d = source.d;
     p.validateFor(d);
     Blas.announce();
@@ -73,10 +88,19 @@ public final class SparkFit {
     final int chunk = p.encodeChunk();
     final int T = p.iterations();
 
-    sc.setJobDescription("init: D from " + p.init());
-    float[] D = init(sc, source, p, order);
+    float[] D;
+    if (first < 0) {
+      sc.setJobDescription("init: D from " + p.init());
+      D = init(sc, source, p, order);
+      first = 0;
+    } else {
+      if (D0.length != d * m) {
+        throw new IllegalArgumentException("the checkpoint's D has " + D0.length + " floats, expected " + d * m);
+      }
+      D = D0.clone();
+    }
     List<IterationMetrics> history = new ArrayList<>();
-    for (int t = 0; t < T; t++) {
+    for (int t = first; t < T; t++) {
       final int iter = t;
       String label = "iteration " + (t + 1) + "/" + T;
       IterationMetrics.Timer timer = new IterationMetrics.Timer();
@@ -144,6 +168,13 @@ public final class SparkFit {
       LOG.info(label + ": " + im.toJson());
       if (listener != null) {
         listener.accept(im);
+      }
+      if (after != null) {
+        try {
+          after.accept(t + 1, D);
+        } catch (java.io.IOException e) {
+          throw new java.io.UncheckedIOException(e);
+        }
       }
     }
     sc.setJobDescription(null);

@@ -1,0 +1,114 @@
+package dbksvd.spark;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.typesafe.config.Config;
+import dbksvd.config.Settings;
+import dbksvd.io.AtomicDir;
+import dbksvd.io.Checkpoints;
+import dbksvd.io.ModelDir;
+import dbksvd.linalg.Blas;
+import dbksvd.loop.FitLoop;
+import dbksvd.loop.FitParams;
+import dbksvd.loop.IterationMetrics;
+import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.Path;
+import org.apache.spark.api.java.JavaSparkContext;
+import org.apache.spark.sql.SparkSession;
+
+import java.io.IOException;
+import java.io.PrintStream;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.Consumer;
+
+/**
+ * {@code fit}: open the input, run {@link SparkFit} with checkpoints every {@code dbksvd.fit.checkpoint-interval}
+ * iterations, write the model directory atomically, then drop the checkpoints. With {@code resume} it continues
+ * from the newest complete checkpoint of the same fit.
+ */
+public final class FitJob {
+  private FitJob() {}
+
+  /**
+   * @param extra an additional per-iteration listener (may be null)
+   */
+  public static FitLoop.Result run(Config c, SparkSession spark, String input, String output, boolean overwrite,
+      boolean resume, PrintStream out, Consumer<IterationMetrics> extra) throws IOException {
+    FitParams p = Settings.fitParams(c);
+    String column = c.getString("dbksvd.input.column");
+    int interval = c.getInt("dbksvd.fit.checkpoint-interval");
+    if (interval < 0) {
+      throw new IllegalArgumentException("dbksvd.fit.checkpoint-interval must be 0 (off) or more, got " + interval);
+    }
+    String ckDir = c.getString("dbksvd.fit.checkpoint-dir");
+    Configuration hconf = spark.sparkContext().hadoopConfiguration();
+    Path target = new Path(output);
+    AtomicDir.checkTarget(target.getFileSystem(hconf), target, overwrite);
+    RowSource source = RowSource.open(spark, spark.read().parquet(input), column);
+    Checkpoints checkpoints = new Checkpoints(hconf, ckDir.isEmpty() ? Checkpoints.defaultDir(output) : ckDir);
+
+    List<String> lines = new ArrayList<>();
+    int first = -1;
+    float[] D0 = null;
+    Checkpoints.State state = checkpoints.latest(p, input, source.rows);
+    if (state != null && resume) {
+      first = state.next();
+      D0 = state.D();
+      lines.addAll(state.metrics());
+      out.printf("resuming from %s at iteration %d/%d%n", checkpoints.dir(), first + 1, p.iterations());
+    } else if (state != null) {
+      out.printf("note: %s holds a checkpoint of this fit at iteration %d; starting over (pass --resume to "
+          + "continue from it)%n", checkpoints.dir(), state.next() + 1);
+    } else if (resume) {
+      out.println("no checkpoint in " + checkpoints.dir() + "; starting from the beginning");
+    }
+    out.printf("fit: %d rows, d=%d, m=%d, k=%d, n=%d, %d iterations, encoder %s, BLAS %s%n", source.rows, source.d,
+        p.m(), p.k(), Math.min(p.batchSize(), source.rows), p.iterations(), p.encoder(), Blas.announce());
+    long t0 = System.nanoTime();
+    final int T = p.iterations();
+    FitLoop.Result r = SparkFit.fit(JavaSparkContext.fromSparkContext(spark.sparkContext()), source, p, first, D0,
+        im -> {
+          lines.add(im.toJson());
+          out.println(im.progressLine(T));
+          if (extra != null) {
+            extra.accept(im);
+          }
+        },
+        (next, D) -> {
+          if (interval > 0 && next % interval == 0 && next < T) {
+            checkpoints.write(next, D, source.d, p.m(), p, input, source.rows, lines);
+          }
+        });
+    double seconds = (System.nanoTime() - t0) / 1e9;
+    ObjectNode info = ModelDir.newInfo();
+    info.put("kind", "fit");
+    info.put("dbksvd_version", version());
+    info.put("spark_version", spark.version());
+    info.put("java_version", System.getProperty("java.version"));
+    info.put("blas", Blas.implementation());
+    info.put("input", input);
+    info.put("column", column);
+    info.put("rows", source.rows);
+    info.put("created", Instant.now().toString());
+    info.put("fit_seconds", seconds);
+    if (state != null && resume) {
+      info.put("resumed_at_iteration", state.next());
+    }
+    if (!lines.isEmpty()) {
+      info.set("metrics", new ObjectMapper().readTree(lines.get(lines.size() - 1)));
+    }
+    ModelDir.write(hconf, output, new ModelDir.Model(r.D(), r.d(), r.m(), p, info), lines, overwrite);
+    if (!c.getBoolean("dbksvd.fit.keep-checkpoints")) {
+      checkpoints.clear();
+    }
+    out.printf("model written to %s (%.1f s)%n", output, seconds);
+    return r;
+  }
+
+  public static String version() {
+    String v = FitJob.class.getPackage().getImplementationVersion();
+    return v != null ? v : "dev";
+  }
+}

@@ -1,0 +1,96 @@
+package dbksvd.spark;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.typesafe.config.Config;
+import dbksvd.config.Settings;
+import dbksvd.io.ModelDir;
+import org.apache.hadoop.conf.Configuration;
+import org.apache.spark.sql.SparkSession;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.ByteArrayOutputStream;
+import java.io.File;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+
+/** A fit killed after a checkpoint and resumed ends with the same dictionary, bit for bit. */
+class ResumeTest {
+  @TempDir static Path tmp;
+  static SparkSession spark;
+  static String data;
+
+  @BeforeAll
+  static void data() throws Exception {
+    spark = TestSpark.session();
+    data = tmp.resolve("data").toString();
+    SparkGenerate.write(spark, data, 32, 48, 3, 3000, 30, 9, 3, false);
+  }
+
+  static Config config(int k) {
+    return Settings.load(null, List.of(), Map.of("dbksvd.fit.atoms", 48, "dbksvd.fit.k", k,
+        "dbksvd.fit.batch-size", 1000, "dbksvd.fit.iterations", 7, "dbksvd.fit.checkpoint-interval", 2,
+        "dbksvd.fit.seed", 3));
+  }
+
+  static final PrintStream QUIET = new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8);
+
+  @Test
+  void resumedFitEqualsUninterruptedFit() throws Exception {
+    String whole = tmp.resolve("whole").toString();
+    FitJob.run(config(3), spark, data, whole, false, false, QUIET, null);
+
+    String resumed = tmp.resolve("resumed").toString();
+    RuntimeException crash = assertThrows(RuntimeException.class,
+        () -> FitJob.run(config(3), spark, data, resumed, false, false, QUIET, im -> {
+          if (im.iteration() == 4) {
+            throw new RuntimeException("simulated driver crash in iteration 5");
+          }
+        }));
+    assertTrue(crash.getMessage().contains("simulated"));
+    assertFalse(new File(resumed).exists(), "no model after a crash");
+    File ck = tmp.resolve(".resumed.checkpoints").toFile();
+    assertArrayEquals(new String[] {"iter-000004"}, ck.list(), "the newest checkpoint only");
+
+    ByteArrayOutputStream said = new ByteArrayOutputStream();
+    FitJob.run(config(3), spark, data, resumed, false, true, new PrintStream(said, true, StandardCharsets.UTF_8),
+        null);
+    assertTrue(said.toString(StandardCharsets.UTF_8).contains("resuming from"), said.toString());
+    assertFalse(ck.exists(), "checkpoints removed once the model is written");
+
+    Configuration hc = new Configuration();
+    assertArrayEquals(ModelDir.read(hc, whole).D(), ModelDir.read(hc, resumed).D(), "bit for bit");
+    List<String> a = Files.readAllLines(Path.of(whole, "metrics.jsonl"));
+    List<String> b = Files.readAllLines(Path.of(resumed, "metrics.jsonl"));
+    assertEquals(7, b.size());
+    ObjectMapper json = new ObjectMapper();
+    for (int t = 0; t < 7; t++) {
+      assertEquals(json.readTree(a.get(t)).get("fve"), json.readTree(b.get(t)).get("fve"), "iteration " + t);
+    }
+    assertEquals(4, json.readTree(new File(resumed, "model.json")).get("resumed_at_iteration").asInt());
+  }
+
+  @Test
+  void checkpointOfAnotherFitIsRefused() throws Exception {
+    String out = tmp.resolve("other").toString();
+    assertThrows(RuntimeException.class, () -> FitJob.run(config(3), spark, data, out, false, false, QUIET, im -> {
+      if (im.iteration() == 2) {
+        throw new RuntimeException("crash");
+      }
+    }));
+    var e = assertThrows(java.io.IOException.class,
+        () -> FitJob.run(config(4), spark, data, out, false, true, QUIET, null));
+    assertTrue(e.getMessage().contains("other parameters"), e.getMessage());
+  }
+}
