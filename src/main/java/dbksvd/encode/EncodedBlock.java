@@ -45,6 +45,13 @@ public final class EncodedBlock implements java.io.Serializable {
    */
   public static EncodedBlock encode(Dictionary dict, AtomGroups groups, Encoder encoder, float[] Y, long[] rowId,
       int chunk) {
+    return encode(dict, groups, encoder, Y, rowId, chunk, null);
+  }
+
+  /** As {@link #encode(Dictionary, AtomGroups, Encoder, float[], long[], int)}, adding stage times to {@code times}. */
+  public static EncodedBlock encode(Dictionary dict, AtomGroups groups, Encoder encoder, float[] Y, long[] rowId,
+      int chunk, dbksvd.metrics.TaskTimes times) {
+    dbksvd.metrics.TaskTimes tt = times != null ? times : new dbksvd.metrics.TaskTimes();
     final int d = dict.d;
     final int n = rowId.length;
     if (Y.length < (long) d * n) {
@@ -77,6 +84,7 @@ public final class EncodedBlock implements java.io.Serializable {
       for (int c = 0; c < lanes.calls(); c++) {
         int w = lanes.width(c);
         int[] slot = lanes.samples(c);
+        long t0 = System.nanoTime();
         for (int q = 0; q < w; q++) {
           if (slot[q] >= 0) {
             System.arraycopy(target, slot[q] * d, call, q * d, d);
@@ -85,13 +93,17 @@ public final class EncodedBlock implements java.io.Serializable {
           }
         }
         Blas.correlations(dict.D, d, a0, mg, call, 0, w, P);
+        long t1 = System.nanoTime();
         for (int q = 0; q < w; q++) {
           int s = slot[q];
           if (s >= 0) {
             enc.encode(dict, a0, mg, P, q * mg, targetSq[s], codes, s, scratch);
           }
         }
+        tt.add(dbksvd.metrics.TaskTimes.DTY, t1 - t0);
+        tt.add(dbksvd.metrics.TaskTimes.MP, System.nanoTime() - t1);
       }
+      long tr = System.nanoTime();
       // residual after this group: target − D_g X_g, computed exactly (not from the tracked norm)
       float[] r = target.length == (long) d * n ? target.clone() : java.util.Arrays.copyOf(target, d * n);
       for (int s = 0; s < n; s++) {
@@ -103,6 +115,7 @@ public final class EncodedBlock implements java.io.Serializable {
       }
       residual[g] = r;
       target = r;
+      tt.add(dbksvd.metrics.TaskTimes.RESIDUAL, System.nanoTime() - tr);
     }
     return new EncodedBlock(d, rowId, codes, residual, ySq, targetSq);
   }

@@ -6,6 +6,7 @@ import dbksvd.encode.EncodedBlock;
 import dbksvd.encode.Encoder;
 import dbksvd.metrics.BatchStats;
 import dbksvd.metrics.DictionaryMetrics;
+import dbksvd.metrics.TaskTimes;
 import dbksvd.update.AtomBatchBlock;
 import dbksvd.update.AtomBatchUpdate;
 import dbksvd.update.AtomBatches;
@@ -50,16 +51,21 @@ public final class FitLoop {
       Dictionary dict = new Dictionary(D, d, m);
       double[] coherence = DictionaryMetrics.perAtomCoherence(dict.G, m);
       timer.lap("gram");
-      EncodedBlock eb = EncodedBlock.encode(dict, groups, encoder, Yb, rows, p.encodeChunk());
+      TaskTimes tasks = new TaskTimes();
+      EncodedBlock eb = EncodedBlock.encode(dict, groups, encoder, Yb, rows, p.encodeChunk(), tasks);
       BatchStats stats = new BatchStats(d, m).add(eb, Yb);
       timer.lap("encode");
       AtomBatches batches = AtomBatches.assign(groups, p.atomBatches(), p.seed(), t);
+      long t0 = System.nanoTime();
       AtomBatchBlock[] parts = AtomBatchBlock.route(eb, batches);
+      tasks.add(TaskTimes.ROUTE, System.nanoTime() - t0);
       timer.lap("route");
       List<AtomBatchUpdate.Result> results = new ArrayList<>();
       for (int b = 0; b < batches.count(); b++) {
         float[] atoms = AtomBatchUpdate.gather(D, d, batches.atoms[b]);
+        long t1 = System.nanoTime();
         results.add(AtomBatchUpdate.run(parts[b], atoms, batches.atoms[b].length, p.lanczos(), scratch));
+        tasks.add(TaskTimes.UPDATE, System.nanoTime() - t1);
       }
       timer.lap("update");
       boolean[] used = new boolean[m];
@@ -70,7 +76,7 @@ public final class FitLoop {
       timer.lap("replace");
       IterationMetrics im = new IterationMetrics(t, order.epochOf(t), stats.n, stats.fve(), stats.relativeError(),
           stats.meanL0(), out.dead(), out.duplicates(), out.replaced(), DictionaryMetrics.coherence(coherence),
-          DictionaryMetrics.mean(coherence), timer.seconds());
+          DictionaryMetrics.mean(coherence), timer.seconds(), tasks.asMap());
       history.add(im);
       if (listener != null) {
         listener.accept(im);

@@ -8,10 +8,11 @@ import java.util.Map;
  * outer batch against the dictionary that entered the iteration); coherence is that dictionary's.
  *
  * @param seconds wall seconds per stage, in stage order
+ * @param taskSeconds seconds inside tasks per kernel stage, summed over tasks ({@link dbksvd.metrics.TaskTimes})
  */
 public record IterationMetrics(int iteration, long epoch, long samples, double fve, double relativeError,
     double meanL0, int deadAtoms, int duplicateAtoms, int replacedAtoms, double coherenceMax, double coherenceMean,
-    Map<String, Double> seconds) {
+    Map<String, Double> seconds, Map<String, Double> taskSeconds) {
 
   /** One JSON object on one line (the metrics.jsonl format). */
   public String toJson() {
@@ -35,7 +36,13 @@ public record IterationMetrics(int iteration, long epoch, long samples, double f
       total += e.getValue();
       first = false;
     }
-    sb.append(first ? "" : ",").append("\"total\":").append(num(total)).append("}}");
+    sb.append(first ? "" : ",").append("\"total\":").append(num(total)).append("},\"task_seconds\":{");
+    first = true;
+    for (Map.Entry<String, Double> e : taskSeconds.entrySet()) {
+      sb.append(first ? "" : ",").append('"').append(e.getKey()).append("\":").append(num(e.getValue()));
+      first = false;
+    }
+    sb.append("}}");
     return sb.toString();
   }
 

@@ -13,6 +13,7 @@ import dbksvd.loop.Replacement;
 import dbksvd.loop.RowOrder;
 import dbksvd.metrics.BatchStats;
 import dbksvd.metrics.DictionaryMetrics;
+import dbksvd.metrics.TaskTimes;
 import dbksvd.update.AtomBatchBlock;
 import dbksvd.update.AtomBatchUpdate;
 import dbksvd.update.AtomBatches;
@@ -23,6 +24,7 @@ import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.broadcast.Broadcast;
 import org.apache.spark.storage.StorageLevel;
+import org.apache.spark.util.DoubleAccumulator;
 import scala.Tuple2;
 
 import java.io.Serializable;
@@ -54,7 +56,7 @@ public final class SparkFit {
   private SparkFit() {}
 
   /** What one encode task leaves for the rest of the iteration. */
-  record EncodedPart(EncodedBlock block, BatchStats stats) implements Serializable {}
+  record EncodedPart(EncodedBlock block, BatchStats stats, TaskTimes times) implements Serializable {}
 
   /** Called after each iteration with D as it enters the next one (for checkpoints). */
   @FunctionalInterface
@@ -111,41 +113,66 @@ public final class SparkFit {
 
       sc.setJobDescription(label + ": encode");
       JavaRDD<EncodedPart> encoded = source.rdd().mapPartitions((Iterator<org.apache.spark.sql.catalyst.InternalRow> it) -> {
+        TaskTimes times = new TaskTimes();
+        long t0 = System.nanoTime();
         RowSource.Block block = source.collect(it, id -> order.inBatch(iter, id));
+        times.add(TaskTimes.READ, System.nanoTime() - t0);
         if (block.n() == 0) {
           return java.util.Collections.emptyIterator();
         }
-        EncodedBlock eb = EncodedBlock.encode(bDict.value(), groups, encoder, block.Y(), block.rowId(), chunk);
+        EncodedBlock eb = EncodedBlock.encode(bDict.value(), groups, encoder, block.Y(), block.rowId(), chunk,
+            times);
         BatchStats stats = new BatchStats(d, m).add(eb, block.Y());
-        return List.of(new EncodedPart(eb, stats)).iterator();
+        return List.of(new EncodedPart(eb, stats, times)).iterator();
       }).setName("dbksvd encoded batch " + t).persist(StorageLevel.MEMORY_AND_DISK());
-      List<BatchStats> parts = encoded.map(EncodedPart::stats).collect();
+      List<Tuple2<BatchStats, TaskTimes>> parts = encoded.map(e -> new Tuple2<>(e.stats(), e.times())).collect();
       BatchStats stats = new BatchStats(d, m);
-      parts.forEach(stats::merge);
+      TaskTimes tasks = new TaskTimes();
+      parts.forEach(st -> {
+        stats.merge(st._1());
+        tasks.merge(st._2());
+      });
       timer.lap("encode");
 
       sc.setJobDescription(label + ": update");
       AtomBatches batches = AtomBatches.assign(groups, p.atomBatches(), p.seed(), t);
+      DoubleAccumulator routeSeconds = sc.sc().doubleAccumulator("route seconds");
       int reducers = Math.max(1, Math.min(batches.count(), sc.defaultParallelism()));
       JavaPairRDD<Integer, AtomBatchBlock> routed = encoded.flatMapToPair(part -> {
         List<Tuple2<Integer, AtomBatchBlock>> out = new ArrayList<>();
-        for (AtomBatchBlock b : AtomBatchBlock.route(part.block(), batches)) {
+        long t0 = System.nanoTime();
+        AtomBatchBlock[] split = AtomBatchBlock.route(part.block(), batches);
+        routeSeconds.add((System.nanoTime() - t0) / 1e9);
+        for (AtomBatchBlock b : split) {
           if (b.samples() > 0) {
             out.add(new Tuple2<>(b.batch, b));
           }
         }
         return out.iterator();
       });
-      List<AtomBatchUpdate.Result> results = routed.groupByKey(new HashPartitioner(reducers))
+      List<Tuple2<AtomBatchUpdate.Result, TaskTimes>> updated = routed
+          .groupByKey(new HashPartitioner(reducers))
           .map(kv -> {
+            TaskTimes times = new TaskTimes();
             List<AtomBatchBlock> blocks = new ArrayList<>();
             kv._2().forEach(blocks::add);
+            long t0 = System.nanoTime();
             AtomBatchBlock block = AtomBatchBlock.merge(blocks);
+            long t1 = System.nanoTime();
+            times.add(TaskTimes.MERGE, t1 - t0);
             int[] atoms = batches.atoms[kv._1()];
             float[] current = AtomBatchUpdate.gather(bDict.value().D, d, atoms);
-            return AtomBatchUpdate.run(block, current, atoms.length, lanczos, new TopSingularTriplet.Scratch());
+            AtomBatchUpdate.Result r = AtomBatchUpdate.run(block, current, atoms.length, lanczos,
+                new TopSingularTriplet.Scratch());
+            times.add(TaskTimes.UPDATE, System.nanoTime() - t1);
+            return new Tuple2<>(r, times);
           }).collect();
-      results = new ArrayList<>(results);
+      List<AtomBatchUpdate.Result> results = new ArrayList<>();
+      for (Tuple2<AtomBatchUpdate.Result, TaskTimes> u : updated) {
+        results.add(u._1());
+        tasks.merge(u._2());
+      }
+      tasks.add(TaskTimes.ROUTE, (long) (routeSeconds.value() * 1e9));
       results.sort(Comparator.comparingInt(AtomBatchUpdate.Result::batch));
       timer.lap("update");
 
@@ -163,7 +190,7 @@ public final class SparkFit {
 
       IterationMetrics im = new IterationMetrics(t, order.epochOf(t), stats.n, stats.fve(), stats.relativeError(),
           stats.meanL0(), out.dead(), out.duplicates(), out.replaced(), DictionaryMetrics.coherence(coherence),
-          DictionaryMetrics.mean(coherence), timer.seconds());
+          DictionaryMetrics.mean(coherence), timer.seconds(), tasks.asMap());
       history.add(im);
       LOG.info(label + ": " + im.toJson());
       if (listener != null) {
