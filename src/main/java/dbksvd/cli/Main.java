@@ -45,7 +45,8 @@ import java.util.concurrent.Callable;
  */
 @Command(name = "dbksvd", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
     description = "DB-KSVD dictionary learning for embeddings on Apache Spark.",
-    subcommands = {Main.Generate.class, Main.Fit.class, Main.Encode.class, Main.Evaluate.class, Main.Demo.class})
+    subcommands = {Main.Generate.class, Main.Fit.class, Main.Encode.class, Main.Evaluate.class, Main.Demo.class,
+        Main.BenchCommand.class})
 public final class Main implements Runnable {
   static final PrintStream OUT = System.out;
 
@@ -359,6 +360,54 @@ public final class Main implements Runnable {
       OUT.println("  evaluation  " + report);
       OUT.printf("recovered %.1f%% of the planted atoms; FVE %.4f%n", 100 * ev.get("recovery_rate").asDouble(),
           ev.get("fve").asDouble());
+      return 0;
+    }
+  }
+
+  @Command(name = "bench", description = "Time the Spark job per stage against the measured SGEMM rate.")
+  static final class BenchCommand extends SparkCommand {
+    @Option(names = "--dim", defaultValue = "2304", paramLabel = "d") int dim;
+    @Option(names = "--atoms", defaultValue = "4096", paramLabel = "m") int atoms;
+    @Option(names = "--k", defaultValue = "20") int k;
+    @Option(names = "--batch-size", defaultValue = "65536", paramLabel = "n") int batchSize;
+    @Option(names = "--iterations", defaultValue = "3", description = "the first one is a warm-up") int iterations;
+    @Option(names = "--data", paramLabel = "DIR", description = "existing data (default: generated, one batch)")
+    String data;
+    @Option(names = "--partitions", defaultValue = "0", description = "files to generate (default: task slots)")
+    int partitions;
+    @Option(names = "--json", paramLabel = "FILE") String json;
+
+    @Override
+    Map<String, Object> flags() {
+      return map("dbksvd.fit.atoms", atoms, "dbksvd.fit.k", k, "dbksvd.fit.batch-size", batchSize,
+          "dbksvd.fit.iterations", iterations);
+    }
+
+    @Override
+    int run(Config c, SparkSession spark) throws Exception {
+      String input = data;
+      java.nio.file.Path tmp = null;
+      if (input == null) {
+        tmp = java.nio.file.Files.createTempDirectory("dbksvd-bench");
+        input = tmp.resolve("data").toString();
+        int files = partitions > 0 ? partitions : spark.sparkContext().defaultParallelism();
+        long t0 = System.nanoTime();
+        SparkGenerate.write(spark, input, dim, atoms, k, batchSize, 20, 0, files, false);
+        OUT.printf("generated %d x %d as Parquet (%d files) in %.1f s%n", batchSize, dim, files,
+            (System.nanoTime() - t0) / 1e9);
+      }
+      try {
+        ObjectNode o = dbksvd.spark.Bench.run(spark, input, Settings.fitParams(c), OUT);
+        if (json != null) {
+          java.nio.file.Files.writeString(java.nio.file.Path.of(json),
+              new ObjectMapper().writerWithDefaultPrettyPrinter().writeValueAsString(o) + "\n");
+          OUT.println("wrote " + json);
+        }
+      } finally {
+        if (tmp != null) {
+          org.apache.commons.io.FileUtils.deleteDirectory(tmp.toFile());
+        }
+      }
       return 0;
     }
   }

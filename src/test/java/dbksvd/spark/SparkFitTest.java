@@ -78,7 +78,15 @@ class SparkFitTest {
     PlantedData planted = new PlantedData(D, M, K, Double.POSITIVE_INFINITY, DATA_SEED);
     FitLoop.Result core = FitLoop.fit(planted.rows(0, ROWS), D, p, null);
     for (int files : new int[] {1, 4}) {
-      RowSource src = open(files);
+      // a file's open cost as large as a partition's budget: Spark gives each file its own partition
+      spark.conf().set("spark.sql.files.openCostInBytes", "134217728");
+      RowSource src;
+      try {
+        src = open(files);
+      } finally {
+        spark.conf().unset("spark.sql.files.openCostInBytes");
+      }
+      assertEquals(files, src.rdd().getNumPartitions());
       FitLoop.Result onSpark = SparkFit.fit(sc, src, p, null);
       double maxDiff = 0;
       for (int i = 0; i < core.D().length; i++) {

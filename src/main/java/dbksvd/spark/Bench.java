@@ -1,0 +1,145 @@
+package dbksvd.spark;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dbksvd.linalg.Blas;
+import dbksvd.loop.FitLoop;
+import dbksvd.loop.FitParams;
+import dbksvd.loop.IterationMetrics;
+import org.apache.spark.api.java.JavaSparkContext;
+import org.apache.spark.sql.SparkSession;
+
+import java.io.PrintStream;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.SplittableRandom;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+
+/**
+ * {@code bench}: the real Spark job on generated Parquet data at a given shape, its time per stage against the
+ * SGEMM rate of the active BLAS measured in the same run. The roofline ratio is the iteration's wall time ÷ the
+ * time its GEMM flops (2·m·d·n for DᵀY + 2·m²·d for DᵀD) take at that rate; 1.0 is the floor.
+ */
+public final class Bench {
+  private Bench() {}
+
+  /**
+   * SGEMM GFLOP/s of the machine as the tasks use it: one GEMM of the DᵀY chunk shape per task slot, all slots at
+   * once (each task runs single-threaded BLAS). Best of three.
+   */
+  public static double sgemmRate(int d, int m, int chunk, int slots) throws Exception {
+    SplittableRandom rng = new SplittableRandom(1);
+    float[] D = new float[d * m];
+    float[] Y = new float[d * chunk];
+    for (int i = 0; i < D.length; i++) {
+      D[i] = (float) rng.nextGaussian();
+    }
+    for (int i = 0; i < Y.length; i++) {
+      Y[i] = (float) rng.nextGaussian();
+    }
+    ExecutorService pool = Executors.newFixedThreadPool(slots);
+    try {
+      double best = 0;
+      for (int rep = 0; rep < 4; rep++) {
+        List<Future<?>> fs = new ArrayList<>();
+        long t0 = System.nanoTime();
+        for (int s = 0; s < slots; s++) {
+          fs.add(pool.submit(() -> {
+            float[] P = new float[m * chunk];
+            Blas.correlations(D, d, 0, m, Y, 0, chunk, P);
+          }));
+        }
+        for (Future<?> f : fs) {
+          f.get();
+        }
+        double secs = (System.nanoTime() - t0) / 1e9;
+        if (rep > 0) { // the first call warms up
+          best = Math.max(best, slots * 2.0 * m * d * chunk / secs / 1e9);
+        }
+      }
+      return best;
+    } finally {
+      pool.shutdownNow();
+    }
+  }
+
+  public static ObjectNode run(SparkSession spark, String data, FitParams p, PrintStream out) throws Exception {
+    JavaSparkContext sc = JavaSparkContext.fromSparkContext(spark.sparkContext());
+    int slots = sc.defaultParallelism();
+    RowSource source = RowSource.open(spark, spark.read().parquet(data), "embedding");
+    int d = source.d;
+    int m = p.m();
+    long n = Math.min(p.batchSize(), source.rows);
+    out.printf("bench: d=%d m=%d k=%d n=%d, %d iterations, %d task slots, %d partitions, BLAS %s (OPENBLAS_CORETYPE=%s)%n",
+        d, m, p.k(), n, p.iterations(), slots, source.rdd().getNumPartitions(), Blas.announce(),
+        System.getenv().getOrDefault("OPENBLAS_CORETYPE", "unset"));
+    double rate = sgemmRate(d, m, Math.min(1024, (int) n), slots);
+    out.printf("SGEMM %d x %d x %d on %d threads at once: %.1f GFLOP/s%n", m, Math.min(1024, n), d, slots, rate);
+    List<IterationMetrics> its = new ArrayList<>();
+    FitLoop.Result r = SparkFit.fit(sc, source, p, its::add);
+    // the first iteration pays JIT warm-up and Spark's first-job costs; average the others when there are any
+    List<IterationMetrics> measured = its.size() > 1 ? its.subList(1, its.size()) : its;
+    Map<String, Double> wall = new LinkedHashMap<>();
+    Map<String, Double> task = new LinkedHashMap<>();
+    for (IterationMetrics im : measured) {
+      im.seconds().forEach((k, v) -> wall.merge(k, v / measured.size(), Double::sum));
+      im.taskSeconds().forEach((k, v) -> task.merge(k, v / measured.size(), Double::sum));
+    }
+    double total = wall.values().stream().mapToDouble(Double::doubleValue).sum();
+    double gemmFlops = 2.0 * m * d * n + 2.0 * m * m * d;
+    double gemmSeconds = gemmFlops / (rate * 1e9);
+    // split the encode and update stages' wall time by the share of task time in each kernel
+    Map<String, Double> stages = new LinkedHashMap<>();
+    double encodeWall = wall.getOrDefault("encode", 0.0);
+    double encTask = task.get("read") + task.get("dty") + task.get("mp") + task.get("residual");
+    for (String s : new String[] {"read", "dty", "mp", "residual"}) {
+      stages.put(s, encTask > 0 ? encodeWall * task.get(s) / encTask : 0);
+    }
+    double updateWall = wall.getOrDefault("update", 0.0);
+    double updTask = (task.get("route") + task.get("merge") + task.get("update")) / slots;
+    stages.put("route", task.get("route") / slots);
+    stages.put("shuffle+scheduling", Math.max(0, updateWall - updTask));
+    stages.put("merge", task.get("merge") / slots);
+    stages.put("update", task.get("update") / slots);
+    stages.put("driver (G, replace)", wall.getOrDefault("gram", 0.0) + wall.getOrDefault("replace", 0.0));
+    out.println();
+    out.printf("%-22s %9s %7s%n", "stage", "seconds", "share");
+    for (Map.Entry<String, Double> e : stages.entrySet()) {
+      out.printf("%-22s %9.3f %6.1f%%%n", e.getKey(), e.getValue(), 100 * e.getValue() / total);
+    }
+    out.printf("%-22s %9.3f%n", "iteration", total);
+    out.printf("GEMM flops per iteration %.3f TFLOP -> %.3f s at %.1f GFLOP/s%n", gemmFlops / 1e12, gemmSeconds,
+        rate);
+    out.printf("roofline ratio (iteration / GEMM time): %.2f%n", total / gemmSeconds);
+    ObjectNode o = new ObjectMapper().createObjectNode();
+    o.put("d", d);
+    o.put("m", m);
+    o.put("k", p.k());
+    o.put("n", n);
+    o.put("iterations", p.iterations());
+    o.put("measured_iterations", measured.size());
+    o.put("task_slots", slots);
+    o.put("partitions", source.rdd().getNumPartitions());
+    o.put("blas", Blas.implementation());
+    o.put("openblas_coretype", System.getenv().getOrDefault("OPENBLAS_CORETYPE", "unset"));
+    o.put("sgemm_gflops", rate);
+    o.put("gemm_seconds", gemmSeconds);
+    o.put("iteration_seconds", total);
+    o.put("roofline_ratio", total / gemmSeconds);
+    ObjectNode st = o.putObject("stages");
+    stages.forEach(st::put);
+    ObjectNode ts = o.putObject("task_seconds");
+    task.forEach(ts::put);
+    ArrayNode fve = o.putArray("fve");
+    for (IterationMetrics im : its) {
+      fve.add(im.fve());
+    }
+    o.put("final_atoms", r.m());
+    return o;
+  }
+}
