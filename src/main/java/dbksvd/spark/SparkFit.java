@@ -102,6 +102,7 @@ public final class SparkFit {
       D = D0.clone();
     }
     List<IterationMetrics> history = new ArrayList<>();
+    OuterBatches outer = new OuterBatches(source, order, sc.defaultParallelism());
     for (int t = first; t < T; t++) {
       final int iter = t;
       String label = "iteration " + (t + 1) + "/" + T;
@@ -112,10 +113,10 @@ public final class SparkFit {
       timer.lap("gram");
 
       sc.setJobDescription(label + ": encode");
-      JavaRDD<EncodedPart> encoded = source.rdd().mapPartitions((Iterator<org.apache.spark.sql.catalyst.InternalRow> it) -> {
+      JavaRDD<EncodedPart> encoded = outer.of(t).mapPartitions((Iterator<RowSource.Block> it) -> {
         TaskTimes times = new TaskTimes();
         long t0 = System.nanoTime();
-        RowSource.Block block = source.collect(it, id -> order.inBatch(iter, id));
+        RowSource.Block block = it.next();
         times.add(TaskTimes.READ, System.nanoTime() - t0);
         if (block.n() == 0) {
           return java.util.Collections.emptyIterator();
