@@ -255,7 +255,7 @@ public final class Main implements Runnable {
     FitParams p = Settings.fitParams(c);
     String column = c.getString("dbksvd.input.column");
     AtomicCheck.target(spark, output, overwrite);
-    RowSource source = RowSource.open(spark, spark.read().parquet(input), column);
+    RowSource source = RowSource.open(spark, input, column, Settings.zeroRows(c));
     OUT.printf("fit: %d rows, d=%d, m=%d, k=%d, n=%d, %d iterations, encoder %s, BLAS %s%n", source.rows, source.d,
         p.m(), p.k(), Math.min(p.batchSize(), source.rows), p.iterations(), p.encoder(), Blas.announce());
     long t0 = System.nanoTime();
@@ -303,7 +303,8 @@ public final class Main implements Runnable {
     int run(Config c, SparkSession spark) throws IOException {
       ModelDir.Model mdl = ModelDir.read(spark.sparkContext().hadoopConfiguration(), model);
       long rows = SparkEncode.run(spark, mdl, input, c.getString("dbksvd.input.column"), output,
-          c.getString("dbksvd.encode.output-column"), c.getInt("dbksvd.encode.chunk"), overwrite);
+          c.getString("dbksvd.encode.output-column"), c.getInt("dbksvd.encode.chunk"), overwrite,
+          Settings.zeroRows(c));
       OUT.printf("encoded %d rows into %s (column '%s')%n", rows, output,
           c.getString("dbksvd.encode.output-column"));
       return 0;
@@ -335,7 +336,7 @@ public final class Main implements Runnable {
     var hconf = spark.sparkContext().hadoopConfiguration();
     ModelDir.Model mdl = ModelDir.read(hconf, model);
     ModelDir.Model ref = reference == null ? null : ModelDir.read(hconf, reference);
-    RowSource source = RowSource.open(spark, spark.read().parquet(input), c.getString("dbksvd.input.column"));
+    RowSource source = RowSource.open(spark, input, c.getString("dbksvd.input.column"), Settings.zeroRows(c));
     ObjectNode o = SparkEvaluate.run(JavaSparkContext.fromSparkContext(spark.sparkContext()), source, mdl, ref,
         c.getInt("dbksvd.encode.chunk"));
     o.put("model", model);
