@@ -30,6 +30,7 @@ import picocli.CommandLine.Option;
 
 import java.io.File;
 import java.io.IOException;
+import java.io.OutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
@@ -48,7 +49,23 @@ import java.util.concurrent.Callable;
     subcommands = {Main.Generate.class, Main.Fit.class, Main.Encode.class, Main.Evaluate.class, Main.Demo.class,
         Main.BenchCommand.class})
 public final class Main implements Runnable {
-  static final PrintStream OUT = System.out;
+  /** Standard output as it is when written to (so that a caller, a test, can redirect it with System.setOut). */
+  static final PrintStream OUT = new PrintStream(new OutputStream() {
+    @Override
+    public void write(int b) {
+      System.out.write(b);
+    }
+
+    @Override
+    public void write(byte[] b, int off, int len) {
+      System.out.write(b, off, len);
+    }
+
+    @Override
+    public void flush() {
+      System.out.flush();
+    }
+  }, true);
 
   @Override
   public void run() {
@@ -60,25 +77,121 @@ public final class Main implements Runnable {
     System.exit(execute(args));
   }
 
-  /** Runs a command line and returns the exit code (0 ok, 1 failure, 2 bad input or usage). */
+  /**
+   * Runs a command line and returns the exit code (0 ok, 1 failure, 2 bad input or usage). Bad input and usage
+   * errors end in one line {@code dbksvd: error: ...} and no stack trace; anything else prints the stack trace.
+   */
   public static int execute(String... args) {
     CommandLine cl = new CommandLine(new Main());
     cl.setExecutionExceptionHandler((e, cmd, parsed) -> {
-      String bad = BadInputException.find(e);
+      String bad = badInput(e);
       if (bad != null) {
         System.err.println("dbksvd: error: " + bad);
-        return 2;
-      }
-      if (e instanceof IllegalArgumentException || e instanceof IOException
-          || e instanceof org.apache.spark.sql.AnalysisException) {
-        System.err.println("dbksvd: error: " + firstLine(e.getMessage()));
         return 2;
       }
       System.err.println("dbksvd: error: " + e);
       e.printStackTrace(System.err);
       return 1;
     });
+    cl.setParameterExceptionHandler((e, params) -> {
+      System.err.println("dbksvd: error: " + firstLine(e.getMessage()) + " (see "
+          + e.getCommandLine().getCommandSpec().qualifiedName() + " --help)");
+      return 2;
+    });
     return cl.execute(args);
+  }
+
+  /**
+   * The one line for an error caused by the input, the configuration or the paths, or null for anything else (a
+   * bug, a lost executor: exit 1 with the stack trace). Failures inside Spark tasks reach the driver wrapped in
+   * SparkExceptions, with the task's exception as the cause or, on a cluster, sometimes only inside the message.
+   */
+  static String badInput(Throwable e) {
+    String bad = BadInputException.find(e);
+    if (bad != null) {
+      return bad;
+    }
+    // dbksvd's own checks on the driver: configuration, parameters, paths, model directories
+    if (e instanceof IllegalArgumentException || e instanceof IOException) {
+      return firstLine(e.getMessage());
+    }
+    String unreadable = null;
+    Throwable unreadableAt = null;
+    for (Throwable c = e; c != null; c = c.getCause()) {
+      String msg = c.getMessage() == null ? "" : c.getMessage();
+      String notParquet = lineWith(msg, "is not a Parquet file"); // names the file; corrupt or truncated
+      if (notParquet != null) {
+        return sparkMessage(notParquet);
+      }
+      if (c instanceof org.apache.spark.sql.AnalysisException) { // PATH_NOT_FOUND, UNABLE_TO_INFER_SCHEMA, ...
+        return sparkMessage(msg);
+      }
+      if (c instanceof java.io.FileNotFoundException || c instanceof java.nio.file.AccessDeniedException
+          || c instanceof org.apache.hadoop.security.AccessControlException
+          || c instanceof org.apache.parquet.io.ParquetDecodingException) {
+        return sparkMessage(msg);
+      }
+      if (unreadable == null && msg.contains("[FAILED_READ_FILE")) {
+        unreadable = sparkMessage(lineWith(msg, "[FAILED_READ_FILE"));
+        unreadableAt = c;
+      }
+    }
+    if (unreadable != null) { // a file Spark could not read, for a reason not recognised above: say which and why
+      Throwable root = rootCause(unreadableAt);
+      return root == unreadableAt ? unreadable : unreadable + " (" + sparkMessage(root.getMessage()) + ")";
+    }
+    // the cause chain was cut (a cluster that could not ship the exception back): the task's error is in the text
+    String msg = String.valueOf(e.getMessage());
+    for (String marker : new String[] {"is not a Parquet file", "ParquetDecodingException", "FileNotFoundException",
+        "[FAILED_READ_FILE"}) {
+      String line = lineWith(msg, marker);
+      if (line != null) {
+        return sparkMessage(line);
+      }
+    }
+    return null;
+  }
+
+  static Throwable rootCause(Throwable e) {
+    Throwable c = e;
+    while (c.getCause() != null && c.getCause() != c) {
+      c = c.getCause();
+    }
+    return c;
+  }
+
+  /** The line of a (multi-line) message that holds {@code marker}, without the exception class before it. */
+  static String lineWith(String msg, String marker) {
+    if (msg == null) {
+      return null;
+    }
+    for (String line : msg.split("\n")) {
+      if (line.contains(marker)) {
+        return line;
+      }
+    }
+    return null;
+  }
+
+  private static final java.util.regex.Pattern EXCEPTION_NAME =
+      java.util.regex.Pattern.compile("([\\w$]+\\.)+[\\w$]*(Exception|Error): ");
+
+  /**
+   * A Spark error message as one readable line: its first line from after the last "some.package.SomeException: "
+   * in it (Spark's "Job aborted ... Lost task ...: " preamble goes too), without the "[ERROR_CLASS] " prefix and the
+   * " SQLSTATE: ..." suffix.
+   */
+  static String sparkMessage(String msg) {
+    String s = firstLine(msg).trim();
+    java.util.regex.Matcher m = EXCEPTION_NAME.matcher(s);
+    int from = 0;
+    while (m.find()) {
+      from = m.end();
+    }
+    s = s.substring(from);
+    s = s.replaceFirst("^\\[[A-Z0-9_.]+\\] ", "");
+    s = s.replaceFirst("\\s*SQLSTATE: \\w+\\s*$", "");
+    return s.isEmpty() ? "(no message)" : s;
   }
 
   /** The numerical core logs through java.util.logging; send it to Spark's log4j so one config rules both. */
@@ -137,13 +250,39 @@ public final class Main implements Runnable {
       // a session that was running before (a test, a notebook, spark-shell) is someone else's: leave it running
       boolean joined = SparkSession.getDefaultSession().isDefined() || SparkSession.getActiveSession().isDefined();
       SparkSession spark = Sessions.start(c);
+      boolean ok = false;
       try {
-        return run(c, spark);
+        int rc = run(c, spark);
+        ok = true;
+        return rc;
       } finally {
         if (!joined) {
+          if (!ok) {
+            settle(spark);
+          }
           spark.stop();
         }
       }
+    }
+  }
+
+  /**
+   * After a failed job, lets the tasks Spark cancelled finish before the session stops (at most a few seconds):
+   * stopped under running tasks, Spark logs a burst of unrelated errors and stack traces before dbksvd's one line.
+   */
+  static void settle(SparkSession spark) {
+    var sc = spark.sparkContext();
+    try {
+      sc.cancelAllJobs();
+      long deadline = System.nanoTime() + 5_000_000_000L;
+      while (System.nanoTime() < deadline && java.util.Arrays.stream(sc.statusTracker().getExecutorInfos())
+          .mapToInt(org.apache.spark.SparkExecutorInfo::numRunningTasks).sum() > 0) {
+        Thread.sleep(20);
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    } catch (RuntimeException e) {
+      // the session is going anyway
     }
   }
 
@@ -270,7 +409,8 @@ public final class Main implements Runnable {
     int run(Config c, SparkSession spark) throws IOException {
       ModelDir.Model mdl = ModelDir.read(spark.sparkContext().hadoopConfiguration(), model);
       long rows = SparkEncode.run(spark, mdl, input, c.getString("dbksvd.input.column"), output,
-          c.getString("dbksvd.encode.output-column"), c.getInt("dbksvd.encode.chunk"), overwrite);
+          c.getString("dbksvd.encode.output-column"), c.getInt("dbksvd.encode.chunk"), overwrite,
+          Settings.zeroRows(c));
       OUT.printf("encoded %d rows into %s (column '%s')%n", rows, output,
           c.getString("dbksvd.encode.output-column"));
       return 0;
@@ -302,7 +442,7 @@ public final class Main implements Runnable {
     var hconf = spark.sparkContext().hadoopConfiguration();
     ModelDir.Model mdl = ModelDir.read(hconf, model);
     ModelDir.Model ref = reference == null ? null : ModelDir.read(hconf, reference);
-    RowSource source = RowSource.open(spark, spark.read().parquet(input), c.getString("dbksvd.input.column"));
+    RowSource source = RowSource.open(spark, input, c.getString("dbksvd.input.column"), Settings.zeroRows(c));
     ObjectNode o = SparkEvaluate.run(JavaSparkContext.fromSparkContext(spark.sparkContext()), source, mdl, ref,
         c.getInt("dbksvd.encode.chunk"));
     o.put("model", model);

@@ -6,12 +6,14 @@ import com.typesafe.config.ConfigFactory;
 import com.typesafe.config.ConfigParseOptions;
 import com.typesafe.config.ConfigValue;
 import dbksvd.loop.FitParams;
+import dbksvd.spark.RowSource;
 import dbksvd.update.TopSingularTriplet;
 
 import java.io.File;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.regex.Pattern;
 
 /**
  * The configuration: reference.conf, then a user file (--conf), then --set key=value, then the command's flags.
@@ -19,6 +21,9 @@ import java.util.Map;
  * except below {@code dbksvd.spark.conf}, which holds arbitrary Spark settings.
  */
 public final class Settings {
+  /** Keys whose values are secrets (Spark's own redaction pattern): never echoed in an error message. */
+  static final Pattern SECRET = Pattern.compile("(?i)secret|password|token|access[.]?key|credential");
+
   private Settings() {}
 
   public static Config load(File confFile, List<String> sets, Map<String, Object> flags) {
@@ -47,14 +52,17 @@ public final class Settings {
       for (String s : sets) {
         int eq = s.indexOf('=');
         if (eq <= 0) {
-          throw new IllegalArgumentException("--set expects key=value, got '" + s + "'");
+          throw new IllegalArgumentException("--set expects key=value, got '" + (SECRET.matcher(s).find()
+              ? "(redacted)" : s) + "'");
         }
         String key = s.substring(0, eq).trim();
         String value = s.substring(eq + 1).trim();
         try {
           user = ConfigFactory.parseString(key + " = " + quoteIfNeeded(value)).withFallback(user);
         } catch (ConfigException e) {
-          throw new IllegalArgumentException("--set " + s + ": " + e.getMessage());
+          // the parser quotes the text it choked on, which may be a credential's value
+          throw new IllegalArgumentException("--set " + key + ": " + (SECRET.matcher(key).find()
+              ? "not a valid HOCON key = value (value redacted)" : e.getMessage()));
         }
       }
     }
@@ -112,6 +120,11 @@ public final class Settings {
     } catch (ConfigException e) {
       throw new IllegalArgumentException("bad configuration: " + e.getMessage());
     }
+  }
+
+  /** dbksvd.input.zero-rows: refuse (the default) or skip all-zero embeddings. */
+  public static RowSource.ZeroRows zeroRows(Config c) {
+    return RowSource.ZeroRows.parse(c.getString("dbksvd.input.zero-rows"));
   }
 
   /** A double that may be written "inf". */

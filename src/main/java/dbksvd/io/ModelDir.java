@@ -104,15 +104,27 @@ public final class ModelDir {
     try (FSDataInputStream in = fs.open(new Path(p, MODEL_JSON))) {
       json = JSON.readTree(in);
     } catch (IOException e) {
-      throw new IOException(dir + "/" + MODEL_JSON + " is not valid JSON: " + e.getMessage(), e);
+      // Jackson's message runs over several lines and quotes the source; its first line says what is wrong
+      throw new IOException(dir + "/" + MODEL_JSON + " is not valid JSON: " + e.getMessage().split("\n")[0], e);
+    }
+    if (json == null || json.isMissingNode()) {
+      throw new IOException(dir + "/" + MODEL_JSON + " is empty");
     }
     if (!FORMAT.equals(json.path("format").asText()) || json.path("version").asInt(-1) != VERSION) {
       throw new IOException(dir + "/" + MODEL_JSON + " is not a " + FORMAT + " version " + VERSION + " model (format "
           + json.path("format") + ", version " + json.path("version") + ")");
     }
+    FitParams params;
+    try {
+      params = paramsFromJson(json.path("params"));
+    } catch (IllegalArgumentException e) {
+      throw new IOException(dir + "/" + MODEL_JSON + " has bad params: " + e.getMessage(), e);
+    }
     Npy.Matrix mat;
     try (FSDataInputStream in = fs.open(new Path(p, DICTIONARY))) {
       mat = Npy.read(in, dir + "/" + DICTIONARY);
+    } catch (java.io.EOFException e) {
+      throw new IOException(dir + "/" + DICTIONARY + " is truncated", e);
     }
     int d = json.path("d").asInt();
     int m = json.path("m").asInt();
@@ -120,7 +132,13 @@ public final class ModelDir {
       throw new IOException(dir + "/" + DICTIONARY + " has shape (" + mat.rows() + ", " + mat.cols()
           + ") but model.json says m = " + m + ", d = " + d);
     }
-    return new Model(mat.data(), d, m, paramsFromJson(json.path("params")), (ObjectNode) json);
+    float[] D = mat.data();
+    for (int i = 0; i < D.length; i++) {
+      if (!Float.isFinite(D[i])) {
+        throw new IOException(dir + "/" + DICTIONARY + " has " + D[i] + " in atom " + i / d + " at position " + i % d);
+      }
+    }
+    return new Model(D, d, m, params, (ObjectNode) json);
   }
 
   /** The metrics.jsonl lines of a model (empty when absent). */

@@ -133,14 +133,15 @@ public record FitParams(int m, int k, int batchSize, int iterations, String enco
     return encoder.equals("omp") ? new OrthogonalMatchingPursuit(k, rtol) : new MatchingPursuit(k, rtol);
   }
 
-  /** Checks the settings against the data's dimension. */
+  /**
+   * Checks the settings against the data's dimension. k ≥ d is refused for every encoder: k atoms then span the
+   * whole space, any dictionary codes every sample exactly and the fit learns nothing (and for OMP they are
+   * linearly dependent).
+   */
   public void validateFor(int d) {
-    if (k >= d && encoder.equals("omp")) {
+    if (k >= d) {
       throw new IllegalArgumentException("k = " + k + " must be below the dimension d = " + d
-          + " for OMP (k ≥ d atoms are linearly dependent)");
-    }
-    if (k > d) {
-      throw new IllegalArgumentException("k = " + k + " exceeds the dimension d = " + d);
+          + " of the embeddings (with k >= d every sample is coded exactly)");
     }
   }
 

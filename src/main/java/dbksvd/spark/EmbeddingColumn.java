@@ -15,7 +15,8 @@ import java.util.Arrays;
 /**
  * Decodes the embedding column straight from Spark's internal rows into float[] (no boxing): array&lt;float&gt;,
  * array&lt;double&gt; or a Spark ML vector. Every value is checked: a null, a NaN, an infinity or a wrong length is
- * refused with one line naming the file, the row, the column and the value.
+ * refused with one line naming the file, the row, the column and the value. All-zero rows are the caller's call
+ * ({@link #isZero}, {@link #zeroRow}): refused or skipped as {@code dbksvd.input.zero-rows} says.
  */
 public final class EmbeddingColumn implements Serializable {
   private static final long serialVersionUID = 1L;
@@ -62,24 +63,76 @@ public final class EmbeddingColumn implements Serializable {
       return -1;
     }
     if (kind == Kind.VECTOR) {
-      return row.getStruct(ordinal, 4).getInt(1);
+      return vectorSize(row.getStruct(ordinal, 4));
     }
     return row.getArray(ordinal).numElements();
+  }
+
+  /** A Spark ML vector's size: a dense vector leaves the size field null and has one value per entry. */
+  private static int vectorSize(InternalRow v) {
+    return v.getByte(0) == 1 ? v.getArray(3).numElements() : v.getInt(1);
+  }
+
+  /**
+   * True when this row's embedding is present and every entry is zero (a null, a null entry or a NaN is not: those
+   * are refused when decoded).
+   */
+  public boolean isZero(InternalRow row, int ordinal) {
+    if (row.isNullAt(ordinal)) {
+      return false;
+    }
+    ArrayData a;
+    switch (kind) {
+      case FLOAT_ARRAY -> {
+        a = row.getArray(ordinal);
+        for (int i = 0; i < a.numElements(); i++) {
+          if (a.isNullAt(i) || a.getFloat(i) != 0f) {
+            return false;
+          }
+        }
+        return true;
+      }
+      case DOUBLE_ARRAY -> a = row.getArray(ordinal);
+      default -> a = row.getStruct(ordinal, 4).getArray(3);
+    }
+    for (int i = 0; i < a.numElements(); i++) {
+      if (a.isNullAt(i) || a.getDouble(i) != 0.0) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  /** True when dst[off..off+d) is all zeros. */
+  public static boolean isZero(float[] y, int off, int d) {
+    for (int i = 0; i < d; i++) {
+      if (y[off + i] != 0f) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  /** The error for an all-zero row under {@code dbksvd.input.zero-rows = refuse}. */
+  public BadInputException zeroRow(Where where) {
+    return new BadInputException(where.describe() + ": column '" + name + "' is all zeros (usually a broken "
+        + "upstream step); --set dbksvd.input.zero-rows=skip leaves such rows out");
   }
 
   /**
    * Writes the embedding of this row into dst[off..off+d).
    *
    * @param where describes the row for error messages, e.g. "file part-0.parquet row 17"
+   * @param dFrom where d came from, for the wrong-length message, e.g. "the length of file a.parquet row 0"
    */
-  public void decode(InternalRow row, int ordinal, float[] dst, int off, int d, Where where) {
+  public void decode(InternalRow row, int ordinal, float[] dst, int off, int d, Where where, String dFrom) {
     if (row.isNullAt(ordinal)) {
       throw new BadInputException(where.describe() + ": column '" + name + "' is null");
     }
     switch (kind) {
       case FLOAT_ARRAY -> {
         ArrayData a = row.getArray(ordinal);
-        checkLength(a.numElements(), d, where);
+        checkLength(a.numElements(), d, where, dFrom);
         checkNoNulls(a, where);
         for (int i = 0; i < d; i++) {
           dst[off + i] = a.getFloat(i);
@@ -87,7 +140,7 @@ public final class EmbeddingColumn implements Serializable {
       }
       case DOUBLE_ARRAY -> {
         ArrayData a = row.getArray(ordinal);
-        checkLength(a.numElements(), d, where);
+        checkLength(a.numElements(), d, where, dFrom);
         checkNoNulls(a, where);
         for (int i = 0; i < d; i++) {
           dst[off + i] = (float) a.getDouble(i);
@@ -95,8 +148,7 @@ public final class EmbeddingColumn implements Serializable {
       }
       case VECTOR -> {
         InternalRow v = row.getStruct(ordinal, 4);
-        int size = v.getInt(1);
-        checkLength(size, d, where);
+        checkLength(vectorSize(v), d, where, dFrom);
         ArrayData values = v.getArray(3);
         if (v.getByte(0) == 1) { // dense
           for (int i = 0; i < d; i++) {
@@ -119,21 +171,25 @@ public final class EmbeddingColumn implements Serializable {
     }
   }
 
-  /** Writes the embedding of an external Row's field into dst[off..off+d) (the Dataset&lt;Row&gt; path). */
+  /**
+   * Writes the embedding of an external Row's field into dst[off..off+d) (the Dataset&lt;Row&gt; path, where d is
+   * the model's dimension).
+   */
   public void decodeRow(org.apache.spark.sql.Row row, int field, float[] dst, int off, int d, Where where) {
+    String dFrom = "the model's dimension d";
     if (row.isNullAt(field)) {
       throw new BadInputException(where.describe() + ": column '" + name + "' is null");
     }
     Object v = row.get(field);
     if (v instanceof org.apache.spark.ml.linalg.Vector vec) {
-      checkLength(vec.size(), d, where);
+      checkLength(vec.size(), d, where, dFrom);
       Arrays.fill(dst, off, off + d, 0f);
       vec.foreachActive((i, x) -> {
         dst[off + (Integer) i] = (float) (double) (Double) x;
         return scala.runtime.BoxedUnit.UNIT;
       });
     } else if (v instanceof scala.collection.Seq<?> seq) {
-      checkLength(seq.size(), d, where);
+      checkLength(seq.size(), d, where, dFrom);
       for (int i = 0; i < d; i++) {
         Object x = seq.apply(i);
         if (x == null) {
@@ -152,10 +208,10 @@ public final class EmbeddingColumn implements Serializable {
     }
   }
 
-  private void checkLength(int len, int d, Where where) {
+  private void checkLength(int len, int d, Where where, String dFrom) {
     if (len != d) {
       throw new BadInputException(where.describe() + ": column '" + name + "' has length " + len
-          + ", expected " + d + " (the length of the first row)");
+          + ", expected " + d + " (" + dFrom + ")");
     }
   }
 

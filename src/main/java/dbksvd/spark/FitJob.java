@@ -46,7 +46,7 @@ public final class FitJob {
     Configuration hconf = spark.sparkContext().hadoopConfiguration();
     Path target = new Path(output);
     AtomicDir.checkTarget(target.getFileSystem(hconf), target, overwrite);
-    RowSource source = RowSource.open(spark, spark.read().parquet(input), column);
+    RowSource source = RowSource.open(spark, input, column, Settings.zeroRows(c));
     Checkpoints checkpoints = new Checkpoints(hconf, ckDir.isEmpty() ? Checkpoints.defaultDir(output) : ckDir);
 
     List<String> lines = new ArrayList<>();

@@ -8,7 +8,9 @@ import org.apache.spark.sql.catalyst.InternalRow;
 import org.apache.spark.unsafe.types.UTF8String;
 
 import java.io.Serializable;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Comparator;
 import java.util.HashMap;
 import java.util.Iterator;
 import java.util.List;
@@ -25,36 +27,104 @@ import static org.apache.spark.sql.functions.max;
  * files before + the row's index in its file (Parquet's {@code _metadata.row_index}). The id depends on the data
  * only — not on how Spark splits the files into partitions — so batches, and hence the dictionary, are the same
  * for any number of partitions or executors. The dataset is scanned, never collected.
+ *
+ * <p>All-zero embeddings are refused when read ({@link ZeroRows#REFUSE}, the default: a zero row usually means a
+ * broken upstream step) or left out ({@link ZeroRows#SKIP}): then {@link #open} finds them in one scan and the row
+ * ids number the other rows only, so batches, {@code rows} and {@code init = samples} never see them.
  */
 public final class RowSource implements Serializable {
   private static final long serialVersionUID = 1L;
 
+  /** What to do with an all-zero embedding ({@code dbksvd.input.zero-rows}). */
+  public enum ZeroRows {
+    REFUSE, SKIP;
+
+    public static ZeroRows parse(String s) {
+      return switch (s.trim().toLowerCase()) {
+        case "refuse" -> REFUSE;
+        case "skip" -> SKIP;
+        default -> throw new IllegalArgumentException("dbksvd.input.zero-rows must be refuse or skip, got '" + s
+            + "'");
+      };
+    }
+  }
+
   public final EmbeddingColumn column;
   public final int d;
   public final long rows;
+  private final String dFrom;
+  private final ZeroRows zeroRows;
   private final Map<String, Long> fileOffset;
+  /** SKIP only: per file, the all-zero rows as runs {first[], last[], zero rows before the run[]}. */
+  private final Map<String, long[][]> zeroRuns;
   private final transient JavaRDD<InternalRow> rdd;
 
-  private RowSource(EmbeddingColumn column, int d, long rows, Map<String, Long> fileOffset, JavaRDD<InternalRow> rdd) {
+  private RowSource(EmbeddingColumn column, int d, long rows, String dFrom, ZeroRows zeroRows,
+      Map<String, Long> fileOffset, Map<String, long[][]> zeroRuns, JavaRDD<InternalRow> rdd) {
     this.column = column;
     this.d = d;
     this.rows = rows;
+    this.dFrom = dFrom;
+    this.zeroRows = zeroRows;
     this.fileOffset = fileOffset;
+    this.zeroRuns = zeroRuns;
     this.rdd = rdd;
   }
 
-  /** Opens a file-based dataset (Parquet) and finds d, the row count and the file offsets. */
+  /**
+   * Reads a Parquet dataset, turning Spark's analysis errors about the path into a line that names it (Spark's own
+   * message for a directory without data files does not).
+   */
+  public static Dataset<Row> read(SparkSession spark, String input) {
+    try {
+      return spark.read().parquet(input);
+    } catch (Exception e) { // AnalysisException is checked in Java's eyes but not declared
+      String msg = String.valueOf(e.getMessage());
+      if (msg.contains("UNABLE_TO_INFER_SCHEMA")) {
+        throw new BadInputException("input " + input + " holds no Parquet files");
+      }
+      throw sneaky(e);
+    }
+  }
+
+  @SuppressWarnings("unchecked")
+  private static <E extends Exception> RuntimeException sneaky(Exception e) throws E {
+    throw (E) e;
+  }
+
+  /** Opens a Parquet dataset by path; all-zero rows are refused. */
+  public static RowSource open(SparkSession spark, String input, String columnName) {
+    return open(spark, input, columnName, ZeroRows.REFUSE);
+  }
+
+  /** Opens a Parquet dataset by path (local, hdfs://, s3a://). */
+  public static RowSource open(SparkSession spark, String input, String columnName, ZeroRows zeroRows) {
+    return open(spark, read(spark, input), columnName, zeroRows, input);
+  }
+
+  /** Opens a file-based dataset (Parquet); all-zero rows are refused. */
   public static RowSource open(SparkSession spark, Dataset<Row> data, String columnName) {
+    return open(spark, data, columnName, ZeroRows.REFUSE, "input");
+  }
+
+  /** Opens a file-based dataset (Parquet) and finds d, the row count and the file offsets. */
+  static RowSource open(SparkSession spark, Dataset<Row> data, String columnName, ZeroRows zeroRows, String name) {
     EmbeddingColumn column = EmbeddingColumn.of(data.schema(), columnName);
     Dataset<Row> sel = data.select(col(columnName), col("_metadata.file_path").as("file_path"),
         col("_metadata.row_index").as("row_index"));
+    JavaRDD<InternalRow> rdd = sel.queryExecution().toRdd().toJavaRDD();
     List<Row> files = sel.groupBy("file_path").agg(count(lit(1)).as("n"), max("row_index").as("last"))
         .collectAsList();
+    if (files.isEmpty()) {
+      throw new BadInputException((name.equals("input") ? "the input" : "input " + name) + " has no rows");
+    }
+    Map<String, long[][]> zeroRuns = zeroRows == ZeroRows.SKIP ? findZeroRuns(rdd, column) : Map.of();
     String[] paths = files.stream().map(r -> r.getString(0)).sorted().toArray(String[]::new);
     Map<String, Row> byPath = new HashMap<>();
     files.forEach(r -> byPath.put(r.getString(0), r));
     Map<String, Long> offsets = new HashMap<>();
     long total = 0;
+    long zeros = 0;
     for (String p : paths) {
       Row r = byPath.get(p);
       if (r.getLong(1) != r.getLong(2) + 1) {
@@ -62,18 +132,125 @@ public final class RowSource implements Serializable {
             + r.getLong(2));
       }
       offsets.put(p, total);
-      total += r.getLong(1);
+      long z = zeroCount(zeroRuns.get(p));
+      zeros += z;
+      total += r.getLong(1) - z;
     }
     if (total == 0) {
-      throw new BadInputException("input has no rows");
+      throw new BadInputException((name.equals("input") ? "the input" : "input " + name) + ": all " + zeros
+          + " rows are all-zero embeddings (dbksvd.input.zero-rows = skip leaves them out)");
     }
-    Row first = sel.where(col(columnName).isNotNull()).select(col(columnName)).limit(1).collectAsList().stream()
-        .findFirst().orElseThrow(() -> new BadInputException("column '" + columnName + "' is null in every row"));
-    int d = dimension(first, column);
+    // d is the length of the first non-null embedding of the first file (of any file if that one has none)
+    List<Row> first = sel.where(col("file_path").equalTo(paths[0]).and(col(columnName).isNotNull()))
+        .select(col(columnName), col("file_path"), col("row_index")).limit(1).collectAsList();
+    if (first.isEmpty()) {
+      first = sel.where(col(columnName).isNotNull()).select(col(columnName), col("file_path"), col("row_index"))
+          .limit(1).collectAsList();
+    }
+    if (first.isEmpty()) {
+      throw new BadInputException("file " + paths[0] + " row 0: column '" + columnName + "' is null (as in every "
+          + "row)");
+    }
+    Row r0 = first.get(0);
+    int d = dimension(r0, column);
+    String dFrom = "the length of file " + r0.getString(1) + " row " + r0.getLong(2);
     if (d < 1) {
-      throw new BadInputException("column '" + columnName + "' holds empty embeddings (length 0)");
+      throw new BadInputException("file " + r0.getString(1) + " row " + r0.getLong(2) + ": column '" + columnName
+          + "' is empty (length 0)");
     }
-    return new RowSource(column, d, total, offsets, sel.queryExecution().toRdd().toJavaRDD());
+    return new RowSource(column, d, total, dFrom, zeroRows, offsets, zeroRuns, rdd);
+  }
+
+  /** One run of consecutive all-zero rows of a file, as a task sees it (a class: Kryo cannot write records). */
+  static final class ZeroRun implements Serializable {
+    private static final long serialVersionUID = 1L;
+    final String path;
+    final long first;
+    final long last;
+
+    ZeroRun(String path, long first, long last) {
+      this.path = path;
+      this.first = first;
+      this.last = last;
+    }
+  }
+
+  /** Scans the dataset once for all-zero rows; per file, the merged runs and the zero rows before each run. */
+  private static Map<String, long[][]> findZeroRuns(JavaRDD<InternalRow> rdd, EmbeddingColumn column) {
+    List<ZeroRun> found = rdd.mapPartitions((Iterator<InternalRow> it) -> {
+      List<ZeroRun> out = new ArrayList<>();
+      String path = null;
+      long first = -1;
+      long last = -2;
+      while (it.hasNext()) {
+        InternalRow row = it.next();
+        if (!column.isZero(row, 0)) {
+          continue;
+        }
+        String p = row.getUTF8String(1).toString();
+        long i = row.getLong(2);
+        if (p.equals(path) && i == last + 1) {
+          last = i;
+          continue;
+        }
+        if (path != null) {
+          out.add(new ZeroRun(path, first, last));
+        }
+        path = p;
+        first = i;
+        last = i;
+      }
+      if (path != null) {
+        out.add(new ZeroRun(path, first, last));
+      }
+      return out.iterator();
+    }).collect();
+    Map<String, List<ZeroRun>> byFile = new HashMap<>();
+    for (ZeroRun z : found) {
+      byFile.computeIfAbsent(z.path, k -> new ArrayList<>()).add(z);
+    }
+    Map<String, long[][]> runs = new HashMap<>();
+    byFile.forEach((path, list) -> {
+      list.sort(Comparator.comparingLong(z -> z.first));
+      List<long[]> merged = new ArrayList<>();
+      for (ZeroRun z : list) { // a run split across two tasks is joined again
+        long[] top = merged.isEmpty() ? null : merged.get(merged.size() - 1);
+        if (top != null && z.first <= top[1] + 1) {
+          top[1] = Math.max(top[1], z.last);
+        } else {
+          merged.add(new long[] {z.first, z.last});
+        }
+      }
+      long[] firsts = new long[merged.size()];
+      long[] lasts = new long[merged.size()];
+      long[] before = new long[merged.size() + 1];
+      for (int i = 0; i < merged.size(); i++) {
+        firsts[i] = merged.get(i)[0];
+        lasts[i] = merged.get(i)[1];
+        before[i + 1] = before[i] + lasts[i] - firsts[i] + 1;
+      }
+      runs.put(path, new long[][] {firsts, lasts, before});
+    });
+    return runs;
+  }
+
+  private static long zeroCount(long[][] runs) {
+    return runs == null ? 0 : runs[2][runs[0].length];
+  }
+
+  /** The zero rows of a file before rowIndex, or -1 when rowIndex itself is an all-zero row. */
+  private static long zerosBefore(long[][] runs, long rowIndex) {
+    if (runs == null) {
+      return 0;
+    }
+    int i = Arrays.binarySearch(runs[0], rowIndex);
+    if (i < 0) {
+      i = -i - 2; // the last run starting before rowIndex
+    }
+    if (i < 0) {
+      return 0;
+    }
+    return rowIndex <= runs[1][i] ? -1 : runs[2][i + 1];
   }
 
   private static int dimension(Row r, EmbeddingColumn c) {
@@ -142,6 +319,7 @@ public final class RowSource implements Serializable {
     int n = 0;
     UTF8String lastPath = null;
     long offset = 0;
+    long[][] runs = null;
     while (n < max && it.hasNext()) {
       InternalRow row = it.next();
       UTF8String path = row.getUTF8String(1);
@@ -152,9 +330,14 @@ public final class RowSource implements Serializable {
           throw new IllegalStateException("file " + path + " appeared after the dataset was opened");
         }
         offset = o;
+        runs = zeroRuns.get(path.toString());
       }
       long rowIndex = row.getLong(2);
-      long id = offset + rowIndex;
+      long skipped = zerosBefore(runs, rowIndex);
+      if (skipped < 0) {
+        continue; // an all-zero row, left out (SKIP)
+      }
+      long id = offset + rowIndex - skipped;
       if (!wanted.test(id)) {
         continue;
       }
@@ -164,7 +347,11 @@ public final class RowSource implements Serializable {
         Y = Arrays.copyOf(Y, grown * d);
       }
       final UTF8String file = lastPath;
-      column.decode(row, 0, Y, n * d, d, () -> "file " + file + " row " + rowIndex);
+      EmbeddingColumn.Where where = () -> "file " + file + " row " + rowIndex;
+      column.decode(row, 0, Y, n * d, d, where, dFrom);
+      if (zeroRows == ZeroRows.REFUSE && EmbeddingColumn.isZero(Y, n * d, d)) {
+        throw column.zeroRow(where);
+      }
       ids[n++] = id;
     }
     return new Block(Arrays.copyOf(ids, n), n * d == Y.length ? Y : Arrays.copyOf(Y, n * d));

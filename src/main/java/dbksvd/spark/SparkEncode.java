@@ -29,7 +29,8 @@ import static org.apache.spark.sql.functions.col;
 
 /**
  * {@code encode}: codes for every row of a dataset as a Spark ML sparse vector column (length m), with the input's
- * columns carried along, written as Parquet atomically.
+ * columns carried along, written as Parquet atomically. Every row keeps its place in the output: an all-zero row
+ * is refused, or with {@link RowSource.ZeroRows#SKIP} gets the empty code (the code of a zero vector).
  */
 public final class SparkEncode {
   private SparkEncode() {}
@@ -39,10 +40,15 @@ public final class SparkEncode {
 
   public static long run(SparkSession spark, ModelDir.Model model, String input, String column, String output,
       String outputColumn, int chunk, boolean overwrite) throws IOException {
+    return run(spark, model, input, column, output, outputColumn, chunk, overwrite, RowSource.ZeroRows.REFUSE);
+  }
+
+  public static long run(SparkSession spark, ModelDir.Model model, String input, String column, String output,
+      String outputColumn, int chunk, boolean overwrite, RowSource.ZeroRows zeroRows) throws IOException {
     Path target = new Path(output);
     FileSystem fs = target.getFileSystem(spark.sparkContext().hadoopConfiguration());
     AtomicDir.checkTarget(fs, target, overwrite);
-    Dataset<Row> df = spark.read().parquet(input);
+    Dataset<Row> df = RowSource.read(spark, input);
     StructType inSchema = df.schema();
     EmbeddingColumn emb = EmbeddingColumn.of(inSchema, column);
     if (Arrays.asList(inSchema.fieldNames()).contains(outputColumn)) {
@@ -62,6 +68,7 @@ public final class SparkEncode {
     var groups = p.groups();
     var encoder = p.newEncoder();
     int encodeChunk = p.encodeChunk();
+    boolean refuseZero = zeroRows == RowSource.ZeroRows.REFUSE;
     JavaRDD<Row> coded = withLoc.javaRDD().mapPartitions((Iterator<Row> it) -> new Iterator<Row>() {
       final List<Row> pending = new ArrayList<>();
       Iterator<Row> out = java.util.Collections.emptyIterator();
@@ -92,7 +99,11 @@ public final class SparkEncode {
         long[] ids = new long[n];
         for (int s = 0; s < n; s++) {
           Row r = pending.get(s);
-          emb.decodeRow(r, field, Y, s * d, d, () -> "file " + r.getString(width) + " row " + r.getLong(width + 1));
+          EmbeddingColumn.Where where = () -> "file " + r.getString(width) + " row " + r.getLong(width + 1);
+          emb.decodeRow(r, field, Y, s * d, d, where);
+          if (refuseZero && EmbeddingColumn.isZero(Y, s * d, d)) {
+            throw emb.zeroRow(where);
+          }
           ids[s] = s;
         }
         EncodedBlock eb = EncodedBlock.encode(bDict.value(), groups, encoder, Y, ids, encodeChunk);
@@ -115,7 +126,8 @@ public final class SparkEncode {
       Dataset<Row> result = spark.createDataFrame(coded, outSchema);
       result.write().parquet(tmp.toString());
       AtomicDir.commit(fs, tmp, target, overwrite);
-    } catch (IOException | RuntimeException e) {
+    } catch (Exception e) { // a failed Spark job throws SparkException, undeclared: the partial output goes too
+      awaitCancelledTasks(sc);
       fs.delete(tmp, true);
       throw e;
     } finally {
@@ -123,6 +135,22 @@ public final class SparkEncode {
       sc.setJobDescription(null);
     }
     return spark.read().parquet(output).count();
+  }
+
+  /**
+   * Waits (a few seconds at most) for the tasks Spark cancelled after a failed write: deleted under them, the
+   * temporary output would be half re-created by their clean-up, and Hadoop's committer logs each failed delete.
+   */
+  static void awaitCancelledTasks(JavaSparkContext sc) {
+    long deadline = System.nanoTime() + 5_000_000_000L;
+    try {
+      while (System.nanoTime() < deadline && java.util.Arrays.stream(sc.sc().statusTracker().getExecutorInfos())
+          .mapToInt(org.apache.spark.SparkExecutorInfo::numRunningTasks).sum() > 0) {
+        Thread.sleep(20);
+      }
+    } catch (InterruptedException ie) {
+      Thread.currentThread().interrupt();
+    }
   }
 
   /** Sample s's code as a sparse vector of length m (indices ascending, zeros dropped). */

@@ -110,7 +110,8 @@ class FitLoopTest {
     assertMessage(() -> ok.withMatryoshka(3, new int[] {2, 2, 2, 1}), "add up to 7", "k = 8");
     assertMessage(() -> ok.withMatryoshka(6, null), "2^L < m");
     assertMessage(() -> ok.withEncoder("omp").validateFor(8), "k = 8", "d = 8");
-    assertMessage(() -> ok.validateFor(7), "exceeds the dimension");
+    assertMessage(() -> ok.validateFor(7), "must be below the dimension d = 7");
+    assertMessage(() -> ok.validateFor(8), "k = 8 must be below the dimension d = 8");
     float[] Y = new PlantedData(16, 64, 3, 20, 74).rows(0, 20);
     assertMessage(() -> FitLoop.fit(Y, 16, ok.withBatchSize(20).withIterations(1), null), "init = samples",
         "m = 64");
