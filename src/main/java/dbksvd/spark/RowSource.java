@@ -40,7 +40,7 @@ public final class RowSource implements Serializable {
     REFUSE, SKIP;
 
     public static ZeroRows parse(String s) {
-      return switch (s.trim().toLowerCase()) {
+      return switch (s.trim().toLowerCase(java.util.Locale.ROOT)) {
         case "refuse" -> REFUSE;
         case "skip" -> SKIP;
         default -> throw new IllegalArgumentException("dbksvd.input.zero-rows must be refuse or skip, got '" + s
@@ -92,11 +92,6 @@ public final class RowSource implements Serializable {
     throw (E) e;
   }
 
-  /** Opens a Parquet dataset by path; all-zero rows are refused. */
-  public static RowSource open(SparkSession spark, String input, String columnName) {
-    return open(spark, input, columnName, ZeroRows.REFUSE);
-  }
-
   /** Opens a Parquet dataset by path (local, hdfs://, s3a://). */
   public static RowSource open(SparkSession spark, String input, String columnName, ZeroRows zeroRows) {
     return open(spark, read(spark, input), columnName, zeroRows, input);
@@ -104,11 +99,16 @@ public final class RowSource implements Serializable {
 
   /** Opens a file-based dataset (Parquet); all-zero rows are refused. */
   public static RowSource open(SparkSession spark, Dataset<Row> data, String columnName) {
-    return open(spark, data, columnName, ZeroRows.REFUSE, "input");
+    return open(spark, data, columnName, ZeroRows.REFUSE, null);
   }
 
-  /** Opens a file-based dataset (Parquet) and finds d, the row count and the file offsets. */
-  static RowSource open(SparkSession spark, Dataset<Row> data, String columnName, ZeroRows zeroRows, String name) {
+  /**
+   * Opens a file-based dataset (Parquet) and finds d, the row count and the file offsets.
+   *
+   * @param input the path the user gave, for messages (null: unknown)
+   */
+  static RowSource open(SparkSession spark, Dataset<Row> data, String columnName, ZeroRows zeroRows, String input) {
+    String name = input == null ? "the input" : "input " + input;
     EmbeddingColumn column = EmbeddingColumn.of(data.schema(), columnName);
     Dataset<Row> sel = data.select(col(columnName), col("_metadata.file_path").as("file_path"),
         col("_metadata.row_index").as("row_index"));
@@ -116,7 +116,7 @@ public final class RowSource implements Serializable {
     List<Row> files = sel.groupBy("file_path").agg(count(lit(1)).as("n"), max("row_index").as("last"))
         .collectAsList();
     if (files.isEmpty()) {
-      throw new BadInputException((name.equals("input") ? "the input" : "input " + name) + " has no rows");
+      throw new BadInputException(name + " has no rows");
     }
     Map<String, long[][]> zeroRuns = zeroRows == ZeroRows.SKIP ? findZeroRuns(rdd, column) : Map.of();
     String[] paths = files.stream().map(r -> r.getString(0)).sorted().toArray(String[]::new);
@@ -137,8 +137,8 @@ public final class RowSource implements Serializable {
       total += r.getLong(1) - z;
     }
     if (total == 0) {
-      throw new BadInputException((name.equals("input") ? "the input" : "input " + name) + ": all " + zeros
-          + " rows are all-zero embeddings (dbksvd.input.zero-rows = skip leaves them out)");
+      throw new BadInputException(name + ": all " + zeros + " rows are all-zero embeddings (dbksvd.input.zero-rows = "
+          + "skip leaves them out)");
     }
     // d is the length of the first non-null embedding of the first file (of any file if that one has none)
     List<Row> first = sel.where(col("file_path").equalTo(paths[0]).and(col(columnName).isNotNull()))
@@ -148,8 +148,7 @@ public final class RowSource implements Serializable {
           .limit(1).collectAsList();
     }
     if (first.isEmpty()) {
-      throw new BadInputException("file " + paths[0] + " row 0: column '" + columnName + "' is null (as in every "
-          + "row)");
+      throw new BadInputException(name + ": column '" + columnName + "' is null in every row");
     }
     Row r0 = first.get(0);
     int d = dimension(r0, column);

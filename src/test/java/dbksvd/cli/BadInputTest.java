@@ -257,6 +257,9 @@ class BadInputTest {
     Path o = out("model");
     assertBadInput(run(fit(bad, o)), "row 4", "column 'embedding' is null");
     assertNothingAt(o);
+    String allNull = dataset("allnull", FLOATS, 5, r -> null);
+    assertBadInput(run(fit(allNull, o)), "input " + allNull + ": column 'embedding' is null in every row");
+    assertNothingAt(o);
   }
 
   @Test
@@ -686,6 +689,10 @@ class BadInputTest {
     assertEquals("Encountered error while reading file file:/d/c.parquet.", Main.badInput(new SparkException(
         "Job aborted due to stage failure: Lost task 0.0 (TID 3): org.apache.spark.SparkException: "
             + "[FAILED_READ_FILE.NO_HINT] Encountered error while reading file file:/d/c.parquet. SQLSTATE: KD001")));
+    // a page that does not decode
+    assertEquals("Can not read value at 0 in block -1 in file file:/d/e.parquet", Main.badInput(new SparkException(
+        "Job aborted", new org.apache.parquet.io.ParquetDecodingException("Can not read value at 0 in block -1 in "
+            + "file file:/d/e.parquet"))));
     // anything else is not the user's fault: exit 1 with the stack trace
     assertNull(Main.badInput(new SparkException("Job aborted", new ArithmeticException("/ by zero"))));
     assertNull(Main.badInput(new NullPointerException()));
