@@ -71,7 +71,7 @@ public final class Bench {
   public static ObjectNode run(SparkSession spark, String data, FitParams p, PrintStream out) throws Exception {
     JavaSparkContext sc = JavaSparkContext.fromSparkContext(spark.sparkContext());
     int slots = sc.defaultParallelism();
-    RowSource source = RowSource.open(spark, data, "embedding");
+    RowSource source = RowSource.open(spark, data, "embedding", RowSource.ZeroRows.REFUSE);
     int d = source.d;
     int m = p.m();
     long n = Math.min(p.batchSize(), source.rows);
