@@ -475,6 +475,11 @@ final class StandaloneCluster implements AutoCloseable {
     }
   }
 
+  /** Stops every driver still running (after a failed test, so that the next one finds the cluster free). */
+  void stopDrivers() {
+    drivers.forEach(p -> stop(p.process().toHandle()));
+  }
+
   private synchronized void stopAll() {
     // drivers first (they end their executors), then every executor still there, then workers, then the master
     drivers.forEach(p -> stop(p.process().toHandle()));

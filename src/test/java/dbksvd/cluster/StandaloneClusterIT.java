@@ -9,6 +9,7 @@ import dbksvd.cli.Main;
 import dbksvd.cluster.StandaloneCluster.Executor;
 import dbksvd.cluster.StandaloneCluster.Proc;
 import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
@@ -52,6 +53,7 @@ class StandaloneClusterIT {
   @TempDir(cleanup = CleanupMode.ON_SUCCESS) static Path tmp;
   static CompletableFuture<StandaloneCluster> clusterStart;
   static StandaloneCluster cluster;
+  static volatile double clusterSeconds;
   static String data;
   static byte[] reference;
   static final List<String> report = new ArrayList<>();
@@ -63,7 +65,9 @@ class StandaloneClusterIT {
     // the cluster starts in the background while this JVM writes the data and fits the reference
     clusterStart = CompletableFuture.supplyAsync(() -> {
       try {
-        return StandaloneCluster.start(tmp.resolve("cluster"), 2, "1536m");
+        StandaloneCluster c = StandaloneCluster.start(tmp.resolve("cluster"), 2, "1536m");
+        clusterSeconds = s(t0, System.nanoTime());
+        return c;
       } catch (IOException e) {
         throw new UncheckedIOException(e);
       }
@@ -85,8 +89,15 @@ class StandaloneClusterIT {
     cluster = clusterStart.get(150, TimeUnit.SECONDS);
     long t3 = System.nanoTime();
     note("generate (local[2], in-process): %.1f s; local fit (local[2], in-process): %.1f s; cluster (master + 2 "
-        + "workers, started alongside) ready %.1f s later; master %s; temp dir %s", s(t0, t1), s(t1, t2), s(t2, t3),
-        cluster.masterUrl(), tmp);
+        + "workers, started alongside): up after %.1f s, waited %.1f s for it; master %s; temp dir %s", s(t0, t1),
+        s(t1, t2), clusterSeconds, s(t2, t3), cluster.masterUrl(), tmp);
+  }
+
+  @AfterEach
+  void stopDrivers() {
+    if (cluster != null) {
+      cluster.stopDrivers();
+    }
   }
 
   @AfterAll
@@ -174,7 +185,8 @@ class StandaloneClusterIT {
         () -> lastIteration(driver.stdout()) >= 3 || !driver.process().isAlive());
     assertTrue(driver.process().isAlive(), () -> "the fit ended before the kill\n" + cluster.logTails(40));
 
-    // Prefer an executor in the middle of a task: its log has a "Running task" without its "Finished task".
+    // Prefer an executor in the middle of a task: its log has a "Running task" without its "Finished task" (tasks
+    // here last milliseconds, so the task may still finish before the signal lands: the driver's "Lost task" says).
     Executor victim = null;
     long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(15);
     boolean midTask = false;
@@ -218,7 +230,7 @@ class StandaloneClusterIT {
         .map(l -> l.replaceAll("^\\S+ \\S+ ", "")).reduce((a, b) -> a + " | " + b).orElse("");
     note("(b) executor %s (pid %d) killed %.1f s after submit, %s, after \"%s\"; %d executor launches; lost "
             + "tasks %d; fit %.1f s; dictionary identical to local mode; driver: %s", victim.executorId(),
-        victim.handle().pid(), s(t0, tKill), midTask ? "while it ran a task" : "between tasks",
+        victim.handle().pid(), s(t0, tKill), midTask ? "its log showing a task running" : "between its tasks",
         atKill.replaceAll("\\s+fve.*", ""), launched, StandaloneCluster.count(err, "Lost task"), s(t0, t1), lost);
   }
 
