@@ -88,9 +88,10 @@ class StandaloneClusterIT {
     long t2 = System.nanoTime();
     cluster = clusterStart.get(150, TimeUnit.SECONDS);
     long t3 = System.nanoTime();
-    note("generate (local[2], in-process): %.1f s; local fit (local[2], in-process): %.1f s; cluster (master + 2 "
-        + "workers, started alongside): up after %.1f s, waited %.1f s for it; master %s; temp dir %s", s(t0, t1),
-        s(t1, t2), clusterSeconds, s(t2, t3), cluster.masterUrl(), tmp);
+    double cpu = ProcessHandle.current().info().totalCpuDuration().map(d -> d.toMillis() / 1e3).orElse(Double.NaN);
+    note("generate (local[2], in-process): %.1f s; local fit (local[2], in-process): %.1f s (this JVM: %.0f s CPU "
+        + "so far); cluster (master + 2 workers, started alongside): up after %.1f s, waited %.1f s for it; master %s; "
+        + "temp dir %s", s(t0, t1), s(t1, t2), cpu, clusterSeconds, s(t2, t3), cluster.masterUrl(), tmp);
   }
 
   @AfterEach
@@ -123,8 +124,8 @@ class StandaloneClusterIT {
   }
 
   /**
-   * What a user passes to spark-submit, plus one file per partition (4 partitions over the two executors, where the
-   * local reference run packs the 4 files into 2).
+   * What a user passes to spark-submit, plus one input file per partition: 4 partitions over the two executors,
+   * where the local reference run (local[2]) packs the 4 small files into 2.
    */
   static List<String> sparkConf() {
     return List.of("spark.executor.memory=1g", "spark.executor.cores=1", "spark.executorEnv.OPENBLAS_NUM_THREADS=1",
@@ -169,6 +170,8 @@ class StandaloneClusterIT {
     List<Path> logs = cluster.executorLogs(appId);
     long busy = logs.stream().filter(l -> StandaloneCluster.read(l).contains("Running task")).count();
     assertEquals(2, busy, "both executors ran tasks: " + logs);
+    assertTrue(logs.stream().anyMatch(l -> StandaloneCluster.read(l).contains("Running task 3.0 in stage")),
+        "4 partitions (a task for partition 3)");
     note("(a) cluster fit %s: %.1f s (driver JVM, start to exit); dictionary identical to local mode; "
         + "tasks per executor %s; %d TCP sockets of %d processes, all on 127.0.0.1; last line: %s", appId,
         s(t0, t1), tasksPerLog(logs), sockets.checked(), processCount, lastProgress(stdout));
