@@ -6,6 +6,7 @@ import dbksvd.encode.EncodedBlock;
 import dbksvd.encode.MatchingPursuit;
 import dbksvd.encode.SparseCodes;
 import dbksvd.linalg.Blas;
+import dbksvd.linalg.Simd;
 import dbksvd.loop.DictionaryStep;
 import dbksvd.synth.PlantedData;
 import dbksvd.update.AtomBatchBlock;
@@ -107,6 +108,7 @@ public final class CoreBenchmark {
     System.out.printf(Locale.ROOT, "BLAS                 %s (native: %s)%n", Blas.implementation(), Blas.isNative());
     System.out.printf(Locale.ROOT, "OPENBLAS_NUM_THREADS %s%nOPENBLAS_CORETYPE    %s%ncores                %d%n",
         threads, coretype, cores);
+    System.out.printf(Locale.ROOT, "SIMD                 %s%n", Simd.describe());
     System.out.printf(Locale.ROOT, "shape                d=%d m=%d n=%d k=%d, %d atom batches, chunk %d, snr %s dB,"
         + " seed %d%n", p.d, p.m, p.n, p.k, p.atomBatches, p.chunk, p.snrDb, p.seed);
 

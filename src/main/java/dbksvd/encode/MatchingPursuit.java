@@ -1,9 +1,13 @@
 package dbksvd.encode;
 
+import dbksvd.linalg.Simd;
+
 /**
  * Matching pursuit on precomputed correlations (the DB-KSVD encoder). Per sample, up to k steps of
  * j = argmax|p|, a = p[j], x[j] += a, p −= a·G[:, j]; the residual's squared norm follows ‖r‖² −= a²
- * (exact for unit-norm atoms), so the early stop at ‖r‖ ≤ rtol·‖y‖ costs no vector work.
+ * (exact for unit-norm atoms), so the early stop at ‖r‖ ≤ rtol·‖y‖ costs no vector work. One pass over p per step:
+ * the update of p also finds the next step's argmax ({@link Simd#subtractScaledArgmaxAbs}, vectorised, the same
+ * bits as the scalar loops), and nothing is allocated.
  *
  * @param k largest number of steps (an atom picked twice accumulates, so at most k distinct atoms)
  * @param rtol relative residual tolerance, 0 for exactly k steps
@@ -44,38 +48,30 @@ public record MatchingPursuit(int k, double rtol) implements Encoder {
     final int m = dict.m;
     double r2 = ySqNorm;
     final double stop = rtol * rtol * ySqNorm;
+    int j = -1; // the next atom, found by the previous step's update pass
     for (int step = 0; step < k; step++) {
       if (r2 <= stop) {
         break;
       }
-      int j = argmaxAbs(p, pOff, mAtoms);
+      if (j < 0) {
+        j = argmaxAbs(p, pOff, mAtoms);
+      }
       float a = p[pOff + j];
       if (a == 0f) {
         break;
       }
       codes.accumulate(s, atomOffset + j, a);
-      // p -= a * G[range, atomOffset + j]
+      // p -= a * G[range, atomOffset + j], then p[j] = 0 (exact: the residual is orthogonal to the atom just used),
+      // and the argmax for the next step in the same pass
       int gOff = (atomOffset + j) * m + atomOffset;
-      for (int i = 0; i < mAtoms; i++) {
-        p[pOff + i] -= a * G[gOff + i];
-      }
-      p[pOff + j] = 0f; // exact: the residual is orthogonal to the atom just used
+      j = Math.max(Simd.subtractScaledArgmaxAbs(p, pOff, mAtoms, a, G, gOff, j), 0);
       r2 -= (double) a * a;
     }
     return Math.max(r2, 0);
   }
 
-  /** Index (relative to off) of the entry of largest magnitude; the first one on ties. */
+  /** Index (relative to off) of the entry of largest magnitude; the first one on ties (0 if all are NaN). */
   static int argmaxAbs(float[] p, int off, int len) {
-    int best = 0;
-    float bestAbs = -1f;
-    for (int i = 0; i < len; i++) {
-      float v = Math.abs(p[off + i]);
-      if (v > bestAbs) {
-        bestAbs = v;
-        best = i;
-      }
-    }
-    return best;
+    return Math.max(Simd.argmaxAbs(p, off, len, -1f), 0);
   }
 }

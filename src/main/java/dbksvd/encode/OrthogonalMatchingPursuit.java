@@ -1,5 +1,7 @@
 package dbksvd.encode;
 
+import dbksvd.linalg.Simd;
+
 /**
  * Batch-OMP (Rubinstein, Zibulevsky, Elad 2008): orthogonal matching pursuit from the correlations α⁰ = Dᵀy and
  * the Gram matrix G, with a Cholesky factor of G_II grown by one row per step. Each step costs |I| columns of G
@@ -31,6 +33,9 @@ public record OrthogonalMatchingPursuit(int k, double rtol) implements Encoder {
     final double[] L;
     final double[] gamma;
     final double[] w;
+    /** Offsets in G of the support's columns, and γ in float, for the fused update pass. */
+    final int[] colOff;
+    final float[] gammaF;
 
     Scratch(int mAtoms, int k) {
       alpha0 = new float[mAtoms];
@@ -38,6 +43,8 @@ public record OrthogonalMatchingPursuit(int k, double rtol) implements Encoder {
       L = new double[k * k];
       gamma = new double[k];
       w = new double[k];
+      colOff = new int[k];
+      gammaF = new float[k];
     }
   }
 
@@ -63,16 +70,15 @@ public record OrthogonalMatchingPursuit(int k, double rtol) implements Encoder {
     double deltaPrev = 0;
     int size = 0;
     int maxAtoms = Math.min(k, mAtoms);
+    final int[] colOff = sc.colOff;
+    final float[] gammaF = sc.gammaF;
+    int next = Simd.argmaxAbs(alpha, pOff, mAtoms, 0f); // largest |α|, found by the previous update pass
     while (size < maxAtoms && eps > stop) {
-      // next atom: largest |α| outside the support (α on the support is ~0 in exact arithmetic)
-      int j = -1;
-      float best = 0f;
-      for (int i = 0; i < mAtoms; i++) {
-        float v = Math.abs(alpha[pOff + i]);
-        if (v > best && !contains(I, size, i)) {
-          best = v;
-          j = i;
-        }
+      // next atom: largest |α| outside the support (α on the support is ~0 in exact arithmetic, so the argmax of
+      // all of α is almost always outside it; when not, search again without the support)
+      int j = next;
+      if (j >= 0 && contains(I, size, j)) {
+        j = argmaxOutside(alpha, pOff, mAtoms, I, size);
       }
       if (j < 0) {
         break;
@@ -101,6 +107,7 @@ public record OrthogonalMatchingPursuit(int k, double rtol) implements Encoder {
         }
         L[size * k + size] = Math.sqrt(diag);
       }
+      colOff[size] = (atomOffset + j) * m + atomOffset;
       I[size++] = j;
       // γ = (L Lᵀ)⁻¹ α⁰_I
       for (int r = 0; r < size; r++) {
@@ -117,15 +124,12 @@ public record OrthogonalMatchingPursuit(int k, double rtol) implements Encoder {
         }
         gamma[r] = sum / L[r * k + r];
       }
-      // α = α⁰ − G[:, I] γ ; δ = γᵀ β_I
-      System.arraycopy(alpha0, 0, alpha, pOff, mAtoms);
+      // α = α⁰ − G[:, I] γ in one pass over α (the same products and differences, in the same order, as one pass
+      // per column), with the next argmax; δ = γᵀ β_I
       for (int r = 0; r < size; r++) {
-        float g = (float) gamma[r];
-        int col = (atomOffset + I[r]) * m + atomOffset;
-        for (int i = 0; i < mAtoms; i++) {
-          alpha[pOff + i] -= g * G[col + i];
-        }
+        gammaF[r] = (float) gamma[r];
       }
+      next = Simd.subtractColumnsArgmaxAbs(alpha, pOff, alpha0, mAtoms, G, colOff, gammaF, size);
       double delta = 0;
       for (int r = 0; r < size; r++) {
         delta += gamma[r] * (alpha0[I[r]] - alpha[pOff + I[r]]);
@@ -137,6 +141,20 @@ public record OrthogonalMatchingPursuit(int k, double rtol) implements Encoder {
       codes.accumulate(s, atomOffset + I[r], (float) gamma[r]);
     }
     return Math.max(eps, 0);
+  }
+
+  /** The original selection rule: the first largest |α_i| > 0 with i outside the support, -1 if none. */
+  private static int argmaxOutside(float[] alpha, int pOff, int mAtoms, int[] I, int size) {
+    int j = -1;
+    float best = 0f;
+    for (int i = 0; i < mAtoms; i++) {
+      float v = Math.abs(alpha[pOff + i]);
+      if (v > best && !contains(I, size, i)) {
+        best = v;
+        j = i;
+      }
+    }
+    return j;
   }
 
   private static boolean contains(int[] a, int len, int v) {

@@ -134,11 +134,9 @@ public final class Blas {
     return s;
   }
 
-  /** y[offY..] += a · x[offX..]. */
+  /** y[offY..] += a · x[offX..] (vectorised, the same bits as the scalar loop: {@link Simd#axpy}). */
   public static void axpy(int n, float a, float[] x, int offX, float[] y, int offY) {
-    for (int i = 0; i < n; i++) {
-      y[offY + i] += a * x[offX + i];
-    }
+    Simd.axpy(n, a, x, offX, y, offY);
   }
 
   /** Scales every column of D (d × m) to unit norm; a zero column is left as it is and reported. */

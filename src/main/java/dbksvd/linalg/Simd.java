@@ -1,0 +1,246 @@
+package dbksvd.linalg;
+
+import java.util.Arrays;
+import java.util.logging.Level;
+import java.util.logging.Logger;
+
+/**
+ * The float kernels of the encoders and of the K-SVD update, on the JDK Vector API ({@code jdk.incubator.vector},
+ * in {@link SimdVector}) when the JVM has the module, else on the plain loops below ({@code *Scalar}). The choice
+ * is made once per JVM and logged.
+ *
+ * <p>Determinism: every kernel gives the same bits on every call in a JVM, whatever the JIT has compiled so far.
+ * Element-wise kernels (axpy, the encoders' updates, argmax) use exactly the arithmetic of the scalar loops they
+ * replace (a product, then a sum or difference; no fused multiply-add), so the two paths agree bit for bit.
+ * Reductions (dot products, Gram matrices) use fused multiply-adds in per-lane accumulators whose lanes are summed
+ * in a fixed order; they agree with the scalar path to rounding only.
+ *
+ * <p>Matrices whose columns lie scattered in one array (the residual columns of the samples Ω of an atom, inside an
+ * atom batch's block) are passed as the array A plus {@code off}: column i is {@code A[off[i] .. off[i] + d)}.
+ */
+public final class Simd {
+  private static final Logger LOG = Logger.getLogger(Simd.class.getName());
+  /** True when the Vector API is usable; a static final, so the JIT drops the branch not taken. */
+  static final boolean VECTOR = probe();
+
+  private Simd() {}
+
+  private static boolean probe() {
+    if (Boolean.getBoolean("dbksvd.simd.scalar")) {
+      LOG.info("SIMD: scalar kernels (dbksvd.simd.scalar=true)");
+      return false;
+    }
+    try {
+      LOG.fine("SIMD: Vector API, " + SimdVector.species());
+      return true;
+    } catch (LinkageError | RuntimeException e) {
+      // the module is absent (no --add-modules=jdk.incubator.vector) or unusable: the plain loops
+      LOG.log(Level.WARNING, "SIMD: jdk.incubator.vector is not available (" + e + "); using scalar kernels, "
+          + "several times slower. Add --add-modules=jdk.incubator.vector to the JVM options.");
+      return false;
+    }
+  }
+
+  /** E.g. {@code "Vector API, FloatVector 512 bits (16 lanes)"}, or {@code "scalar"}. */
+  public static String describe() {
+    return VECTOR ? "Vector API, " + SimdVector.species() : "scalar (jdk.incubator.vector absent)";
+  }
+
+  // ---------------------------------------------------------------------------------------------------------------
+  // encoders
+
+  /**
+   * Index (relative to off) of the first entry of largest magnitude of {@code p[off .. off+len)} among those above
+   * {@code floor}; -1 when none is. With floor = −1 every entry but NaN qualifies.
+   */
+  public static int argmaxAbs(float[] p, int off, int len, float floor) {
+    return VECTOR ? SimdVector.argmaxAbs(p, off, len, floor) : argmaxAbsScalar(p, off, len, floor);
+  }
+
+  /**
+   * The matching pursuit step: {@code p[i] −= a·g[i]} for i in [0, len) (p from pOff, g from gOff), then
+   * {@code p[zero] = 0}; returns {@link #argmaxAbs}(p, pOff, len, −1) of the result, found in the same pass.
+   */
+  public static int subtractScaledArgmaxAbs(float[] p, int pOff, int len, float a, float[] g, int gOff, int zero) {
+    if (!VECTOR) {
+      return subtractScaledArgmaxAbsScalar(p, pOff, len, a, g, gOff, zero);
+    }
+    int best = SimdVector.subtractScaledMaxAbs(p, pOff, len, a, g, gOff);
+    p[pOff + zero] = 0f;
+    return SimdVector.locateAfterZero(p, pOff, len, best, -1f);
+  }
+
+  /**
+   * Batch-OMP's correlation update {@code α = α⁰ − Σ_r γ_r·G[:, col_r]} for r = 0 .. size−1 (column r at
+   * {@code G[colOff[r] ..]}; each term a product then a difference, in that order, as one pass per column would
+   * do) in one pass over α; returns {@link #argmaxAbs}(α, aOff, len, 0) of the result.
+   */
+  public static int subtractColumnsArgmaxAbs(float[] alpha, int aOff, float[] alpha0, int len, float[] G,
+      int[] colOff, float[] gamma, int size) {
+    return VECTOR ? SimdVector.subtractColumnsArgmaxAbs(alpha, aOff, alpha0, len, G, colOff, gamma, size)
+        : subtractColumnsArgmaxAbsScalar(alpha, aOff, alpha0, len, G, colOff, gamma, size);
+  }
+
+  static int argmaxAbsScalar(float[] p, int off, int len, float floor) {
+    int best = -1;
+    float bestAbs = floor;
+    for (int i = 0; i < len; i++) {
+      float v = Math.abs(p[off + i]);
+      if (v > bestAbs) {
+        bestAbs = v;
+        best = i;
+      }
+    }
+    return best;
+  }
+
+  static int subtractScaledArgmaxAbsScalar(float[] p, int pOff, int len, float a, float[] g, int gOff, int zero) {
+    for (int i = 0; i < len; i++) {
+      p[pOff + i] -= a * g[gOff + i];
+    }
+    p[pOff + zero] = 0f;
+    return argmaxAbsScalar(p, pOff, len, -1f);
+  }
+
+  static int subtractColumnsArgmaxAbsScalar(float[] alpha, int aOff, float[] alpha0, int len, float[] G,
+      int[] colOff, float[] gamma, int size) {
+    System.arraycopy(alpha0, 0, alpha, aOff, len);
+    for (int r = 0; r < size; r++) {
+      float g = gamma[r];
+      int col = colOff[r];
+      for (int i = 0; i < len; i++) {
+        alpha[aOff + i] -= g * G[col + i];
+      }
+    }
+    return argmaxAbsScalar(alpha, aOff, len, 0f);
+  }
+
+  // ---------------------------------------------------------------------------------------------------------------
+  // element-wise: the same bits on both paths
+
+  /** y[offY ..] += a·x[offX ..] over n entries. */
+  public static void axpy(int n, float a, float[] x, int offX, float[] y, int offY) {
+    if (VECTOR) {
+      SimdVector.axpy(n, a, x, offX, y, offY);
+    } else {
+      axpyScalar(n, a, x, offX, y, offY);
+    }
+  }
+
+  static void axpyScalar(int n, float a, float[] x, int offX, float[] y, int offY) {
+    for (int i = 0; i < n; i++) {
+      y[offY + i] += a * x[offX + i];
+    }
+  }
+
+  /** y[offY ..] −= x[offX ..]·a over n entries. */
+  public static void subtractScaled(int n, float a, float[] x, int offX, float[] y, int offY) {
+    if (VECTOR) {
+      SimdVector.subtractScaled(n, a, x, offX, y, offY);
+    } else {
+      subtractScaledScalar(n, a, x, offX, y, offY);
+    }
+  }
+
+  static void subtractScaledScalar(int n, float a, float[] x, int offX, float[] y, int offY) {
+    for (int i = 0; i < n; i++) {
+      y[offY + i] -= x[offX + i] * a;
+    }
+  }
+
+  /**
+   * w = E·v = Σ_i v_i·e_i (length d, at wOff), columns in order, each term a product then a sum; four columns per
+   * pass over w.
+   */
+  public static void times(float[] A, int[] off, int c, int d, float[] v, float[] w, int wOff) {
+    if (VECTOR) {
+      SimdVector.times(A, off, c, d, v, w, wOff);
+    } else {
+      timesScalar(A, off, c, d, v, w, wOff);
+    }
+  }
+
+  static void timesScalar(float[] A, int[] off, int c, int d, float[] v, float[] w, int wOff) {
+    Arrays.fill(w, wOff, wOff + d, 0f);
+    for (int i = 0; i < c; i++) {
+      axpyScalar(d, v[i], A, off[i], w, wOff);
+    }
+  }
+
+  // ---------------------------------------------------------------------------------------------------------------
+  // reductions: fused multiply-adds, lanes summed in a fixed order
+
+  /** Σ x_i·y_i over n entries. */
+  public static double dot(int n, float[] x, int offX, float[] y, int offY) {
+    return VECTOR ? SimdVector.dot(n, x, offX, y, offY) : dotScalar(n, x, offX, y, offY);
+  }
+
+  static double dotScalar(int n, float[] x, int offX, float[] y, int offY) {
+    float s = 0f;
+    for (int i = 0; i < n; i++) {
+      s = Math.fma(x[offX + i], y[offY + i], s);
+    }
+    return s;
+  }
+
+  /** Σ x_i² over n entries, accumulated in double (for reported sums of squares). */
+  public static double sqNormDouble(int n, float[] x, int off) {
+    return VECTOR ? SimdVector.sqNormDouble(n, x, off) : Blas.sqNorm(n, x, off);
+  }
+
+  /** K = EᵀE (c × c, row-major, both triangles) for E = the c columns A[off[i] .. off[i]+d). */
+  public static void gram(float[] A, int[] off, int c, int d, double[] K) {
+    if (VECTOR) {
+      SimdVector.gram(A, off, c, d, K);
+    } else {
+      gramScalar(A, off, c, d, K);
+    }
+  }
+
+  static void gramScalar(float[] A, int[] off, int c, int d, double[] K) {
+    for (int i = 0; i < c; i++) {
+      for (int j = i; j < c; j++) {
+        double v = dotScalar(d, A, off[i], A, off[j]);
+        K[i * c + j] = v;
+        K[j * c + i] = v;
+      }
+    }
+  }
+
+  /** s_i = e_iᵀq for the c columns of E (q from qOff). */
+  public static void transposeTimes(float[] A, int[] off, int c, int d, float[] q, int qOff, float[] s) {
+    for (int i = 0; i < c; i++) {
+      s[i] = (float) dot(d, A, off[i], q, qOff);
+    }
+  }
+
+  /**
+   * A Lanczos step on EEᵀ in one pass over E: for each column, s_i = e_iᵀq, then w += s_i·e_i while the column is
+   * still in L1. w (length d) is overwritten. When {@code colSq} is not null it also receives ‖e_i‖².
+   */
+  public static void gramTimes(float[] A, int[] off, int c, int d, float[] q, int qOff, float[] w, float[] s,
+      double[] colSq) {
+    Arrays.fill(w, 0, d, 0f);
+    for (int i = 0; i < c; i++) {
+      int o = off[i];
+      float si = (float) dot(d, A, o, q, qOff);
+      s[i] = si;
+      if (colSq != null) {
+        colSq[i] = dot(d, A, o, A, o);
+      }
+      axpy(d, si, A, o, w, 0);
+    }
+  }
+
+  /**
+   * The rank-1 downdate that ends a K-SVD atom update, in one pass over E: x_i = e_iᵀu, then e_i −= u·x_i.
+   */
+  public static void projectOut(float[] A, int[] off, int c, int d, float[] u, float[] x) {
+    for (int i = 0; i < c; i++) {
+      int o = off[i];
+      float xi = (float) dot(d, A, o, u, 0);
+      x[i] = xi;
+      subtractScaled(d, xi, u, 0, A, o);
+    }
+  }
+}

@@ -1,0 +1,181 @@
+package dbksvd.linalg;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import dbksvd.TestMath;
+import java.util.SplittableRandom;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The Vector API kernels against the scalar fallback: bit for bit for the element-wise kernels and the argmax (ties
+ * to the smallest index included), to rounding for the reductions. Lengths cover empty, shorter than a vector, and
+ * full vectors plus a tail; values are coarse so that ties happen.
+ */
+class SimdTest {
+  static final int[] LENGTHS = {0, 1, 3, 7, 15, 16, 17, 31, 33, 64, 100, 257};
+
+  /** Values k/8 for k in [−8, 8]: many exact ties in magnitude, zeros included. */
+  static float[] coarse(int n, SplittableRandom rng) {
+    float[] a = new float[n];
+    for (int i = 0; i < n; i++) {
+      a[i] = (rng.nextInt(17) - 8) / 8f;
+    }
+    return a;
+  }
+
+  static float[] gaussian(int n, SplittableRandom rng) {
+    return TestMath.gaussianMatrix(n, 1, rng);
+  }
+
+  @Test
+  void describesTheKernelsInUse() {
+    String s = Simd.describe();
+    System.out.println("SIMD kernels: " + s);
+    assertTrue(s.startsWith(Simd.VECTOR ? "Vector API" : "scalar"));
+  }
+
+  @Test
+  void argmaxMatchesScalarIncludingTiesAndFloors() {
+    assumeTrue(Simd.VECTOR, "Vector API absent");
+    SplittableRandom rng = new SplittableRandom(1);
+    for (int len : LENGTHS) {
+      for (int trial = 0; trial < 50; trial++) {
+        int off = rng.nextInt(5);
+        float[] p = trial % 2 == 0 ? coarse(off + len, rng) : gaussian(off + len, rng);
+        if (trial % 7 == 3 && len > 0) {
+          p[off + rng.nextInt(len)] = Float.NaN;
+        }
+        for (float floor : new float[] {-1f, 0f}) {
+          assertEquals(Simd.argmaxAbsScalar(p, off, len, floor), SimdVector.argmaxAbs(p, off, len, floor),
+              "len " + len + " floor " + floor);
+        }
+      }
+    }
+    float[] zeros = new float[40];
+    assertEquals(-1, SimdVector.argmaxAbs(zeros, 0, 40, 0f), "no entry above 0");
+    assertEquals(0, SimdVector.argmaxAbs(zeros, 0, 40, -1f), "all zero: the first");
+    float[] ties = new float[40];
+    ties[37] = -2f;
+    ties[21] = 2f;
+    ties[5] = 1f;
+    assertEquals(21, SimdVector.argmaxAbs(ties, 0, 40, -1f), "tie in magnitude goes to the smaller index");
+  }
+
+  @Test
+  void matchingPursuitStepIsBitIdentical() {
+    assumeTrue(Simd.VECTOR, "Vector API absent");
+    SplittableRandom rng = new SplittableRandom(2);
+    for (int len : LENGTHS) {
+      if (len == 0) {
+        continue;
+      }
+      for (int trial = 0; trial < 40; trial++) {
+        int off = rng.nextInt(4);
+        float[] p = trial % 2 == 0 ? coarse(off + len, rng) : gaussian(off + len, rng);
+        float[] g = trial % 2 == 0 ? coarse(len + 3, rng) : gaussian(len + 3, rng);
+        float a = trial % 2 == 0 ? 0.5f : (float) TestMath.gaussian(rng);
+        int zero = rng.nextInt(len);
+        float[] pv = p.clone();
+        float[] ps = p.clone();
+        int jv = Simd.subtractScaledArgmaxAbs(pv, off, len, a, g, 3, zero);
+        int js = Simd.subtractScaledArgmaxAbsScalar(ps, off, len, a, g, 3, zero);
+        assertArrayEquals(ps, pv, "p after the step, len " + len);
+        assertEquals(js, jv, "argmax after the step, len " + len);
+      }
+    }
+  }
+
+  @Test
+  void ompUpdateIsBitIdentical() {
+    assumeTrue(Simd.VECTOR, "Vector API absent");
+    SplittableRandom rng = new SplittableRandom(3);
+    for (int len : LENGTHS) {
+      for (int size = 1; size <= 5; size++) {
+        int off = rng.nextInt(4);
+        float[] alpha0 = gaussian(len, rng);
+        float[] G = gaussian(len * 6 + 8, rng);
+        int[] colOff = new int[size];
+        float[] gamma = new float[size];
+        for (int r = 0; r < size; r++) {
+          colOff[r] = rng.nextInt(len * 5 + 8);
+          gamma[r] = (float) TestMath.gaussian(rng);
+        }
+        float[] av = new float[off + len];
+        float[] as = new float[off + len];
+        int jv = SimdVector.subtractColumnsArgmaxAbs(av, off, alpha0, len, G, colOff, gamma, size);
+        int js = Simd.subtractColumnsArgmaxAbsScalar(as, off, alpha0, len, G, colOff, gamma, size);
+        assertArrayEquals(as, av, "α, len " + len + " size " + size);
+        assertEquals(js, jv);
+      }
+    }
+  }
+
+  @Test
+  void elementWiseKernelsAreBitIdentical() {
+    assumeTrue(Simd.VECTOR, "Vector API absent");
+    SplittableRandom rng = new SplittableRandom(4);
+    for (int len : LENGTHS) {
+      float[] x = gaussian(len + 2, rng);
+      float[] y = gaussian(len + 5, rng);
+      float a = (float) TestMath.gaussian(rng);
+      float[] yv = y.clone();
+      float[] ys = y.clone();
+      SimdVector.axpy(len, a, x, 2, yv, 5);
+      Simd.axpyScalar(len, a, x, 2, ys, 5);
+      assertArrayEquals(ys, yv, "axpy len " + len);
+      SimdVector.subtractScaled(len, a, x, 2, yv, 5);
+      Simd.subtractScaledScalar(len, a, x, 2, ys, 5);
+      assertArrayEquals(ys, yv, "subtractScaled len " + len);
+      // E·v over scattered columns
+      int c = 1 + rng.nextInt(9);
+      float[] A = gaussian(c * (len + 3) + 1, rng);
+      int[] off = new int[c];
+      for (int i = 0; i < c; i++) {
+        off[i] = 1 + (c - 1 - i) * (len + 3); // reversed order, gaps between columns
+      }
+      float[] v = gaussian(c, rng);
+      float[] wv = new float[len + 1];
+      float[] ws = new float[len + 1];
+      SimdVector.times(A, off, c, len, v, wv, 1);
+      Simd.timesScalar(A, off, c, len, v, ws, 1);
+      assertArrayEquals(ws, wv, "E·v len " + len + " c " + c);
+    }
+  }
+
+  @Test
+  void reductionsAgreeToRounding() {
+    SplittableRandom rng = new SplittableRandom(5);
+    for (int len : LENGTHS) {
+      float[] x = gaussian(len + 1, rng);
+      float[] y = gaussian(len + 2, rng);
+      double ref = TestMath.dot(len, x, 1, y, 2);
+      double scale = Math.sqrt(TestMath.sqNorm(len, x, 1) * TestMath.sqNorm(len, y, 2)) + 1e-30;
+      assertEquals(ref, Simd.dot(len, x, 1, y, 2), 1e-6 * scale, "dot len " + len);
+      assertEquals(TestMath.sqNorm(len, x, 1), Simd.sqNormDouble(len, x, 1),
+          1e-12 * (1 + TestMath.sqNorm(len, x, 1)), "‖x‖² len " + len);
+      int c = 1 + rng.nextInt(11);
+      float[] A = gaussian(c * len + 3, rng);
+      int[] off = new int[c];
+      for (int i = 0; i < c; i++) {
+        off[i] = 3 + ((i * 5) % c) * len; // permuted columns
+      }
+      double[] K = new double[c * c];
+      Simd.gram(A, off, c, len, K);
+      for (int i = 0; i < c; i++) {
+        for (int j = 0; j < c; j++) {
+          double r = TestMath.dot(len, A, off[i], A, off[j]);
+          double sc = Math.sqrt(TestMath.sqNorm(len, A, off[i]) * TestMath.sqNorm(len, A, off[j])) + 1e-30;
+          assertEquals(r, K[i * c + j], 1e-6 * sc, "K[" + i + "][" + j + "] len " + len + " c " + c);
+          assertEquals(K[i * c + j], K[j * c + i], "K symmetric");
+        }
+      }
+      // the same call twice gives the same bits
+      double[] K2 = new double[c * c];
+      Simd.gram(A, off, c, len, K2);
+      assertArrayEquals(K, K2);
+    }
+  }
+}
