@@ -104,7 +104,6 @@ public final class SparkFit {
     List<IterationMetrics> history = new ArrayList<>();
     OuterBatches outer = new OuterBatches(source, order, sc.defaultParallelism());
     for (int t = first; t < T; t++) {
-      final int iter = t;
       String label = "iteration " + (t + 1) + "/" + T;
       IterationMetrics.Timer timer = new IterationMetrics.Timer();
       Dictionary dict = new Dictionary(D, d, m);
