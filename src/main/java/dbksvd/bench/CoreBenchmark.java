@@ -91,11 +91,18 @@ public final class CoreBenchmark {
     }
   }
 
-  /** What one pass over the stages measured, plus sanity figures (not timed). */
+  /**
+   * What one pass over the stages measured, plus sanity figures (not timed) and the update's own split (time forming
+   * E, in the solver, of which forming K = EᵀE, and in the downdate; solver counters).
+   */
   record Pass(List<Stage> stages, double relErr, double meanOmega, int maxOmega, int atomsUsed,
-      double updateSseRatio) {
+      double updateSseRatio, TopSingularTriplet.Scratch update) {
     double total() {
       return stages.stream().mapToDouble(Stage::seconds).sum();
+    }
+
+    double stage(String name) {
+      return stages.stream().filter(s -> s.name.equals(name)).mapToDouble(Stage::seconds).sum();
     }
   }
 
@@ -153,6 +160,15 @@ public final class CoreBenchmark {
     System.out.printf(Locale.ROOT, "check: |Y-DX|/|Y| after MP %.4f; |omega| mean %.1f (n*k/m = %.1f), max %d;"
             + " atoms used %d/%d; batch SSE after/before update %.4f%n", pass.relErr, pass.meanOmega,
         (double) p.n * p.k / p.m, pass.maxOmega, pass.atomsUsed, p.m, pass.updateSseRatio);
+    TopSingularTriplet.Scratch u = pass.update;
+    double form = u.formNanos / 1e9, solve = u.solveNanos / 1e9, gramK = u.gramNanos / 1e9;
+    double down = u.downdateNanos / 1e9;
+    System.out.printf(Locale.ROOT, "update split: form E %.3f s, solver %.3f s (K = EtE %.3f s, Lanczos and u = Ev"
+        + " %.3f s), downdate %.3f s, other %.3f s%n", form, solve, gramK, solve - gramK, down,
+        pass.stage("update") - form - solve - down);
+    System.out.printf(Locale.ROOT, "update solver: %d atoms, %d on the Gram path (|omega| <= %d), %d Lanczos steps"
+            + " (%.1f per atom), %d restarts, %d fresh starts%n", u.calls, u.gramCalls, TopSingularTriplet.GRAM_MAX,
+        u.steps, (double) u.steps / Math.max(1, u.calls), u.restarts, u.freshStarts);
 
     if (p.json != null) {
       Files.writeString(Path.of(p.json), json(p, cores, threads, coretype, runs, rate, pass, gemmOnly, roofline),
@@ -230,6 +246,7 @@ public final class CoreBenchmark {
       sseBefore += Blas.sqNorm(part.R.length, part.R, 0);
     }
     TopSingularTriplet.Scratch scratch = new TopSingularTriplet.Scratch();
+    scratch.profile = true;
     t = System.nanoTime();
     double sseAfter = 0;
     for (int b = 0; b < batches.count(); b++) {
@@ -261,7 +278,7 @@ public final class CoreBenchmark {
       used += c > 0 ? 1 : 0;
     }
     return new Pass(stages, Math.sqrt(sumR / sumY), (double) nnz / m, maxOmega, used,
-        sseBefore > 0 ? sseAfter / sseBefore : Double.NaN);
+        sseBefore > 0 ? sseAfter / sseBefore : Double.NaN, scratch);
   }
 
   private static long lap(List<Stage> stages, String name, long since, double flops) {
@@ -296,7 +313,14 @@ public final class CoreBenchmark {
         .append(kv("roofline_ratio", roofline)).append(',').append(kv("rel_err_after_mp", pass.relErr))
         .append(',').append(kv("omega_mean", pass.meanOmega)).append(',').append(kv("omega_max", pass.maxOmega))
         .append(',').append(kv("atoms_used", pass.atomsUsed)).append(',')
-        .append(kv("update_sse_ratio", pass.updateSseRatio)).append("}\n");
+        .append(kv("update_sse_ratio", pass.updateSseRatio)).append(',')
+        .append(kv("update_form_s", pass.update.formNanos / 1e9)).append(',')
+        .append(kv("update_solver_s", pass.update.solveNanos / 1e9)).append(',')
+        .append(kv("update_gram_s", pass.update.gramNanos / 1e9)).append(',')
+        .append(kv("update_downdate_s", pass.update.downdateNanos / 1e9)).append(',')
+        .append(kv("update_gram_path_atoms", pass.update.gramCalls)).append(',')
+        .append(kv("update_lanczos_steps", pass.update.steps)).append(',')
+        .append(kv("simd", Simd.describe())).append("}\n");
     return sb.toString();
   }
 

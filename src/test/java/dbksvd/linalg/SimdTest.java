@@ -136,11 +136,11 @@ class SimdTest {
       for (int i = 0; i < c; i++) {
         off[i] = 1 + (c - 1 - i) * (len + 3); // reversed order, gaps between columns
       }
-      float[] v = gaussian(c, rng);
+      float[] v = gaussian(c + 2, rng);
       float[] wv = new float[len + 1];
       float[] ws = new float[len + 1];
-      SimdVector.times(A, off, c, len, v, wv, 1);
-      Simd.timesScalar(A, off, c, len, v, ws, 1);
+      SimdVector.times(A, off, c, len, v, 2, wv, 1);
+      Simd.timesScalar(A, off, c, len, v, 2, ws, 1);
       assertArrayEquals(ws, wv, "E·v len " + len + " c " + c);
     }
   }
@@ -163,7 +163,9 @@ class SimdTest {
         off[i] = 3 + ((i * 5) % c) * len; // permuted columns
       }
       double[] K = new double[c * c];
-      Simd.gram(A, off, c, len, K);
+      float[] u = gaussian(len, rng);
+      float[] su = new float[c];
+      Simd.gram(A, off, c, len, K, u, su);
       for (int i = 0; i < c; i++) {
         for (int j = 0; j < c; j++) {
           double r = TestMath.dot(len, A, off[i], A, off[j]);
@@ -171,10 +173,13 @@ class SimdTest {
           assertEquals(r, K[i * c + j], 1e-6 * sc, "K[" + i + "][" + j + "] len " + len + " c " + c);
           assertEquals(K[i * c + j], K[j * c + i], "K symmetric");
         }
+        double r = TestMath.dot(len, A, off[i], u, 0);
+        double sc = Math.sqrt(TestMath.sqNorm(len, A, off[i]) * TestMath.sqNorm(len, u, 0)) + 1e-30;
+        assertEquals(r, su[i], 1e-6 * sc, "(Eᵀu)[" + i + "] len " + len + " c " + c);
       }
       // the same call twice gives the same bits
       double[] K2 = new double[c * c];
-      Simd.gram(A, off, c, len, K2);
+      Simd.gram(A, off, c, len, K2, null, null);
       assertArrayEquals(K, K2);
     }
   }
