@@ -97,7 +97,7 @@ public final class AtomBatchUpdate {
         scratch.downdateNanos += t3 - t2;
       }
     }
-    double sse = Simd.sqNormDouble(n * d, block.R, 0);
+    double sse = Simd.sumOfSquares(n * d, block.R, 0);
     return new Result(block.batch, newAtoms, used, sse);
   }
 

@@ -274,7 +274,8 @@ public record TopSingularTriplet(int maxKrylov, int maxRestarts, double tol) imp
    */
   private double lanczos(Scratch sc, float[] A, int[] off, int rows, int cols, float[] K, int dim, int lmax,
       int restarts, double tolerance, double trace) {
-    // on K a step is cheap next to the convergence test (an O(l²) eigenvalue problem): test every 4th step only
+    // on K a step is cheap next to the convergence test (an O(l²) eigenvalue problem with a serial chain of square
+    // roots and divisions): test every 4th step from the 8th only
     final float[] Q = sc.Q, w = sc.w;
     final double[] alpha = sc.alpha, beta = sc.beta;
     double theta = 0;
@@ -285,6 +286,7 @@ public record TopSingularTriplet(int maxKrylov, int maxRestarts, double tol) imp
       int l = 0;
       double sumAlpha = 0, scale = 0;
       boolean done = false;
+      int testedAt = -1; // the l of the last topRitz, whose θ the Ritz vector can reuse
       for (int i = 0; i < lmax; i++) {
         sc.steps++;
         double a;
@@ -304,13 +306,13 @@ public record TopSingularTriplet(int maxKrylov, int maxRestarts, double tol) imp
         if (i > 0) {
           Simd.axpy(dim, (float) -beta[i - 1], Q, (i - 1) * dim, w, 0);
         }
-        double n2 = Simd.sqNormDouble(dim, w, 0);
+        double n2 = Simd.dot(dim, w, 0, w, 0);
         for (int pass = 0; pass < 2; pass++) {
           for (int j = 0; j <= i; j++) {
             float cj = (float) Simd.dot(dim, Q, j * dim, w, 0);
             Simd.axpy(dim, -cj, Q, j * dim, w, 0);
           }
-          double after = Simd.sqNormDouble(dim, w, 0);
+          double after = Simd.dot(dim, w, 0, w, 0);
           boolean enough = after >= 0.5 * n2;
           n2 = after;
           if (enough) {
@@ -325,12 +327,13 @@ public record TopSingularTriplet(int maxKrylov, int maxRestarts, double tol) imp
           break;
         }
         boolean breakdown = b <= BREAKDOWN * scale;
-        if (!breakdown && K != null && l % 4 != 0) {
+        if (!breakdown && K != null && (l < 8 || l % 4 != 0)) {
           Simd.scale(dim, (float) (1.0 / b), w, 0, Q, (i + 1) * dim); // (l < dim ≤ lmax)
           continue;
         }
         double residual = topRitz(sc, l);
         theta = sc.theta;
+        testedAt = l;
         if (breakdown) {
           // the space is invariant; the eigenvalues outside it sum to trace − Σα, so none exceeds θ if that does not
           if (Double.isNaN(trace)) {
@@ -359,7 +362,7 @@ public record TopSingularTriplet(int maxKrylov, int maxRestarts, double tol) imp
           Simd.scale(dim, (float) (1.0 / b), w, 0, Q, (i + 1) * dim);
         }
       }
-      theta = ritzVector(sc, l, dim);
+      theta = ritzVector(sc, l, dim, testedAt == l ? theta : Double.NaN);
       if (done || !(theta > 0)) {
         break;
       }
@@ -400,20 +403,24 @@ public record TopSingularTriplet(int maxKrylov, int maxRestarts, double tol) imp
   }
 
   /**
-   * Q[0 .. dim) ← the unit Ritz vector of the top Ritz value of T_l, which it returns: the eigenvalues of T_l as in
-   * {@link #topRitz}, then the eigenvector by inverse iteration (O(l) instead of the O(l³) eigenvector matrix).
+   * Q[0 .. dim) ← the unit Ritz vector of the top Ritz value of T_l, which it returns: that value as {@link #topRitz}
+   * found it (known, unless NaN), then the eigenvector by inverse iteration (O(l), where the eigenvector matrix is
+   * O(l³)).
    */
-  private static double ritzVector(Scratch sc, int l, int dim) {
-    System.arraycopy(sc.alpha, 0, sc.tDiag, 0, l);
-    System.arraycopy(sc.beta, 0, sc.tOff, 0, l);
-    SymmetricEigen.tridiagonal(sc.tDiag, sc.tOff, l, sc.Z, 0);
-    int top = 0;
-    for (int i = 1; i < l; i++) {
-      if (sc.tDiag[i] > sc.tDiag[top]) {
-        top = i;
+  private static double ritzVector(Scratch sc, int l, int dim, double known) {
+    double theta = known;
+    if (Double.isNaN(theta)) {
+      System.arraycopy(sc.alpha, 0, sc.tDiag, 0, l);
+      System.arraycopy(sc.beta, 0, sc.tOff, 0, l);
+      SymmetricEigen.tridiagonal(sc.tDiag, sc.tOff, l, sc.Z, 0);
+      int top = 0;
+      for (int i = 1; i < l; i++) {
+        if (sc.tDiag[i] > sc.tDiag[top]) {
+          top = i;
+        }
       }
+      theta = sc.tDiag[top];
     }
-    double theta = sc.tDiag[top];
     System.arraycopy(sc.beta, 0, sc.tOff, 0, l);
     SymmetricEigen.tridiagonalEigenvector(sc.alpha, sc.tOff, l, theta, sc.Z, sc.work);
     for (int i = 0; i < l; i++) {
@@ -421,7 +428,7 @@ public record TopSingularTriplet(int maxKrylov, int maxRestarts, double tol) imp
       sc.qOff[i] = i * dim;
     }
     Simd.times(sc.Q, sc.qOff, l, dim, sc.zf, 0, sc.w, 0);
-    double yn = Math.sqrt(Simd.sqNormDouble(dim, sc.w, 0));
+    double yn = Math.sqrt(Simd.dot(dim, sc.w, 0, sc.w, 0));
     if (yn > 0) {
       Simd.scale(dim, (float) (1.0 / yn), sc.w, 0, sc.Q, 0);
     }
@@ -466,7 +473,7 @@ public record TopSingularTriplet(int maxKrylov, int maxRestarts, double tol) imp
         Simd.axpy(dim, -cj, Q, j * dim, w, 0);
       }
     }
-    return Simd.sqNormDouble(dim, w, 0);
+    return Simd.dot(dim, w, 0, w, 0);
   }
 
   /** Normalises the start in Q[0 .. dim); if it is zero (or not finite), e_i for the largest K_ii instead. */
