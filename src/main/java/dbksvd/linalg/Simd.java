@@ -20,6 +20,8 @@ import java.util.logging.Logger;
  */
 public final class Simd {
   private static final Logger LOG = Logger.getLogger(Simd.class.getName());
+  /** Why the scalar kernels are in use, for {@link #describe}; set by probe(), so declared (and not reset) first. */
+  private static String scalarReason;
   /** True when the Vector API is usable; a static final, so the JIT drops the branch not taken. */
   static final boolean VECTOR = probe();
 
@@ -27,6 +29,7 @@ public final class Simd {
 
   private static boolean probe() {
     if (Boolean.getBoolean("dbksvd.simd.scalar")) {
+      scalarReason = "dbksvd.simd.scalar=true";
       LOG.info("SIMD: scalar kernels (dbksvd.simd.scalar=true)");
       return false;
     }
@@ -35,6 +38,7 @@ public final class Simd {
       return true;
     } catch (LinkageError | RuntimeException e) {
       // the module is absent (no --add-modules=jdk.incubator.vector) or unusable: the plain loops
+      scalarReason = "jdk.incubator.vector not available";
       LOG.log(Level.WARNING, "SIMD: jdk.incubator.vector is not available (" + e + "); using scalar kernels, "
           + "several times slower. Add --add-modules=jdk.incubator.vector to the JVM options.");
       return false;
@@ -43,7 +47,7 @@ public final class Simd {
 
   /** E.g. {@code "Vector API, FloatVector 512 bits (16 lanes)"}, or {@code "scalar"}. */
   public static String describe() {
-    return VECTOR ? "Vector API, " + SimdVector.species() : "scalar (jdk.incubator.vector absent)";
+    return VECTOR ? "Vector API, " + SimdVector.species() : "scalar (" + scalarReason + ")";
   }
 
   // ---------------------------------------------------------------------------------------------------------------
