@@ -14,7 +14,7 @@ import java.util.Arrays;
  *       register-tiled pass ({@link Simd#gram}), then Lanczos on K, where a step costs |Ω|² and touches no column of
  *       E, run until the Ritz pair is at float resolution; then u = Ev/‖Ev‖. Exact to rounding.
  *   <li><b>Lanczos path</b> otherwise: Lanczos on EEᵀ (vectors of length rows) from u₀, two passes over E per step
- *       ({@link Simd#gramTimes}: Eᵀq, then E·(Eᵀq), four columns at a time), full reorthogonalisation,
+ *       ({@link Simd#gramTimes}: Eᵀq, then E·(Eᵀq), eight columns at a time), full reorthogonalisation,
  *       the Ritz pair tested after every step, so that a good start (an atom that already fits) stops after a few
  *       steps; restarted from the Ritz vector after maxKrylov steps.
  * </ul>
