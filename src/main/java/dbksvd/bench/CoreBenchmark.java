@@ -36,24 +36,31 @@ import java.util.Locale;
  * so each atom's |Ω| is realistic, ≈ n·k/m.
  *
  * <pre>bin/bench-core --dim 2304 --atoms 4096 --samples 8192 --k 20 [--seed 0] [--batches 4] [--chunk 1024]
- *     [--snr 20] [--reps 1] [--json FILE]</pre>
+ *     [--snr 20] [--reps 1] [--json FILE] [--tol 1e-7]</pre>
+ *
+ * <p>After the stage table: the update's own split (forming E in place, the top-triplet solver and within it
+ * forming K = EᵀE on the Gram path, the final downdate R = E − u·xᵀ) and the solver's counters. {@code --tol} sets
+ * the Lanczos tolerance (default that of {@link TopSingularTriplet#DEFAULT}) to see its effect on time and on the
+ * batch SSE.
  */
 public final class CoreBenchmark {
   private CoreBenchmark() {}
 
   /** The benchmark's settings; names as in the paper. */
   record Params(int d, int m, int n, int k, long seed, int atomBatches, int chunk, double snrDb, int reps,
-      String json) {
+      String json, double tol) {
     static Params parse(String[] args) {
       int d = 2304, m = 4096, n = 8192, k = 20, batches = 4, chunk = 1024, reps = 1;
       long seed = 0;
       double snr = 20;
+      double tol = TopSingularTriplet.DEFAULT.tol();
       String json = null;
       for (int i = 0; i < args.length; i++) {
         String a = args[i];
         if (a.equals("-h") || a.equals("--help")) {
           System.out.println("usage: CoreBenchmark [--dim d] [--atoms m] [--samples n] [--k k] [--seed s]"
-              + " [--batches atomBatches] [--chunk samplesPerGemm] [--snr dB|inf] [--reps r] [--json FILE]");
+              + " [--batches atomBatches] [--chunk samplesPerGemm] [--snr dB|inf] [--reps r] [--json FILE]"
+              + " [--tol lanczosTol]");
           System.exit(0);
         }
         if (i + 1 >= args.length) {
@@ -71,16 +78,17 @@ public final class CoreBenchmark {
           case "--snr" -> snr = v.startsWith("inf") ? Double.POSITIVE_INFINITY : Double.parseDouble(v);
           case "--reps" -> reps = Integer.parseInt(v);
           case "--json" -> json = v;
+          case "--tol" -> tol = Double.parseDouble(v);
           default -> throw new IllegalArgumentException("unknown option " + a + " (see --help)");
         }
       }
-      if (d < 1 || m < 1 || n < 1 || k < 1 || k > m || batches < 1 || chunk < 1 || reps < 1) {
+      if (d < 1 || m < 1 || n < 1 || k < 1 || k > m || batches < 1 || chunk < 1 || reps < 1 || !(tol > 0)) {
         throw new IllegalArgumentException("need positive d, m, n, batches, chunk, reps and 1 ≤ k ≤ m");
       }
       if ((long) m * n > Integer.MAX_VALUE || (long) d * (n + m) > Integer.MAX_VALUE) {
         throw new IllegalArgumentException("m·n and d·(n+m) must fit in one Java array");
       }
-      return new Params(d, m, n, k, seed, batches, chunk, snr, reps, json);
+      return new Params(d, m, n, k, seed, batches, chunk, snr, reps, json, tol);
     }
   }
 
@@ -91,11 +99,18 @@ public final class CoreBenchmark {
     }
   }
 
-  /** What one pass over the stages measured, plus sanity figures (not timed). */
+  /**
+   * What one pass over the stages measured, plus sanity figures (not timed) and the update's own split (time forming
+   * E, in the solver, of which forming K = EᵀE, and in the downdate; solver counters).
+   */
   record Pass(List<Stage> stages, double relErr, double meanOmega, int maxOmega, int atomsUsed,
-      double updateSseRatio) {
+      double updateSseRatio, TopSingularTriplet.Scratch update) {
     double total() {
       return stages.stream().mapToDouble(Stage::seconds).sum();
+    }
+
+    double stage(String name) {
+      return stages.stream().filter(s -> s.name.equals(name)).mapToDouble(Stage::seconds).sum();
     }
   }
 
@@ -153,6 +168,16 @@ public final class CoreBenchmark {
     System.out.printf(Locale.ROOT, "check: |Y-DX|/|Y| after MP %.4f; |omega| mean %.1f (n*k/m = %.1f), max %d;"
             + " atoms used %d/%d; batch SSE after/before update %.4f%n", pass.relErr, pass.meanOmega,
         (double) p.n * p.k / p.m, pass.maxOmega, pass.atomsUsed, p.m, pass.updateSseRatio);
+    TopSingularTriplet.Scratch u = pass.update;
+    double form = u.formNanos / 1e9, solve = u.solveNanos / 1e9, gramK = u.gramNanos / 1e9;
+    double down = u.downdateNanos / 1e9;
+    System.out.printf(Locale.ROOT, "update split: form E %.3f s, solver %.3f s (K = EtE %.3f s, Lanczos and u = Ev"
+        + " %.3f s), downdate %.3f s, other %.3f s%n", form, solve, gramK, solve - gramK, down,
+        pass.stage("update") - form - solve - down);
+    System.out.printf(Locale.ROOT, "update solver: %d atoms, %d on the Gram path (|omega| <= %d), %d Lanczos steps"
+            + " (%.1f per atom), %d restarts, %d fresh starts; tol %.0e%n", u.calls, u.gramCalls,
+        TopSingularTriplet.GRAM_MAX, u.steps, (double) u.steps / Math.max(1, u.calls), u.restarts, u.freshStarts,
+        p.tol);
 
     if (p.json != null) {
       Files.writeString(Path.of(p.json), json(p, cores, threads, coretype, runs, rate, pass, gemmOnly, roofline),
@@ -230,12 +255,14 @@ public final class CoreBenchmark {
       sseBefore += Blas.sqNorm(part.R.length, part.R, 0);
     }
     TopSingularTriplet.Scratch scratch = new TopSingularTriplet.Scratch();
+    scratch.profile = true;
+    TopSingularTriplet d0 = TopSingularTriplet.DEFAULT;
+    TopSingularTriplet lanczos = new TopSingularTriplet(d0.maxKrylov(), d0.maxRestarts(), p.tol);
     t = System.nanoTime();
     double sseAfter = 0;
     for (int b = 0; b < batches.count(); b++) {
       float[] atoms = AtomBatchUpdate.gather(D, d, batches.atoms[b]);
-      sseAfter += AtomBatchUpdate.run(parts[b], atoms, batches.atoms[b].length, TopSingularTriplet.DEFAULT,
-          scratch).sse();
+      sseAfter += AtomBatchUpdate.run(parts[b], atoms, batches.atoms[b].length, lanczos, scratch).sse();
     }
     lap(stages, "update", t, 0);
 
@@ -261,7 +288,7 @@ public final class CoreBenchmark {
       used += c > 0 ? 1 : 0;
     }
     return new Pass(stages, Math.sqrt(sumR / sumY), (double) nnz / m, maxOmega, used,
-        sseBefore > 0 ? sseAfter / sseBefore : Double.NaN);
+        sseBefore > 0 ? sseAfter / sseBefore : Double.NaN, scratch);
   }
 
   private static long lap(List<Stage> stages, String name, long since, double flops) {
@@ -279,7 +306,7 @@ public final class CoreBenchmark {
         .append(kv("m", p.m)).append(',').append(kv("n", p.n)).append(',').append(kv("k", p.k)).append(',')
         .append(kv("seed", p.seed)).append(',').append(kv("atom_batches", p.atomBatches)).append(',')
         .append(kv("chunk", p.chunk)).append(',').append(kv("snr_db", p.snrDb)).append(',')
-        .append(kv("reps", p.reps)).append(',').append(kv("sgemm_gflops", rate / 1e9)).append(',')
+        .append(kv("reps", p.reps)).append(',').append(kv("lanczos_tol", p.tol)).append(',').append(kv("sgemm_gflops", rate / 1e9)).append(',')
         .append("\"sgemm_runs_s\":[");
     for (int i = 0; i < runs.length; i++) {
       sb.append(i > 0 ? "," : "").append(num(runs[i]));
@@ -296,7 +323,14 @@ public final class CoreBenchmark {
         .append(kv("roofline_ratio", roofline)).append(',').append(kv("rel_err_after_mp", pass.relErr))
         .append(',').append(kv("omega_mean", pass.meanOmega)).append(',').append(kv("omega_max", pass.maxOmega))
         .append(',').append(kv("atoms_used", pass.atomsUsed)).append(',')
-        .append(kv("update_sse_ratio", pass.updateSseRatio)).append("}\n");
+        .append(kv("update_sse_ratio", pass.updateSseRatio)).append(',')
+        .append(kv("update_form_s", pass.update.formNanos / 1e9)).append(',')
+        .append(kv("update_solver_s", pass.update.solveNanos / 1e9)).append(',')
+        .append(kv("update_gram_s", pass.update.gramNanos / 1e9)).append(',')
+        .append(kv("update_downdate_s", pass.update.downdateNanos / 1e9)).append(',')
+        .append(kv("update_gram_path_atoms", pass.update.gramCalls)).append(',')
+        .append(kv("update_lanczos_steps", pass.update.steps)).append(',')
+        .append(kv("simd", Simd.describe())).append("}\n");
     return sb.toString();
   }
 

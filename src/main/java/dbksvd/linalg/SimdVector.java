@@ -1,24 +1,31 @@
 package dbksvd.linalg;
 
-import jdk.incubator.vector.DoubleVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorOperators;
-import jdk.incubator.vector.VectorShuffle;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
  * The Vector API bodies of {@link Simd}'s kernels; only {@link Simd} calls them, and only after it found the module
- * present. Loops run over full vectors, then a scalar tail with the same arithmetic. Lane sums of reductions go
- * through a fixed tree of lane rotations ({@link #sumLanes}).
+ * present. Loops run over full vectors, then a scalar tail with the same arithmetic.
+ *
+ * <p>Two rules keep C2 from falling back to the boxed, allocating Java implementation of vector operations (10× to
+ * 50× slower, and only in some compilations, which makes it look like noise): no vector value crosses a call that
+ * might not be inlined (lanes are summed after {@code intoArray}, in lane order, never with
+ * {@code reduceLanes(ADD)}, whose order may also differ between the interpreter and compiled code), and each loop
+ * nest with many vector operations is a method of its own, so that no compilation unit reaches C2's inlining
+ * cut-offs.
  */
 final class SimdVector {
   static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
   static final int L = F.length();
   /** Integers in a vector of F's size, for the bits of |p| in the argmax. */
   static final VectorSpecies<Integer> I = VectorSpecies.of(int.class, F.vectorShape());
-  /** Doubles in a vector of F's size: half of F's lanes, so one float vector widens into two. */
-  static final VectorSpecies<Double> D = VectorSpecies.of(double.class, F.vectorShape());
+
+  /** Per-thread buffer for lane sums (8 vectors). */
+  private static final ThreadLocal<float[]> LANES = ThreadLocal.withInitial(() -> new float[8 * L]);
+  /** Per-thread accumulators of {@link #gram}, parked between row blocks. */
+  private static final ThreadLocal<float[]> GRAM_ACC = ThreadLocal.withInitial(() -> new float[0]);
 
   private SimdVector() {}
 
@@ -26,28 +33,22 @@ final class SimdVector {
     return "FloatVector " + F.vectorBitSize() + " bits (" + L + " lanes)";
   }
 
-  /** Rotations by L/2, L/4, …, 1 lanes: a fixed summation tree for {@link #sumLanes}. */
-  private static final VectorShuffle<Float>[] ROTATE = rotations();
-
-  @SuppressWarnings("unchecked")
-  private static VectorShuffle<Float>[] rotations() {
-    int steps = Integer.numberOfTrailingZeros(L);
-    VectorShuffle<Float>[] r = new VectorShuffle[steps];
-    for (int k = 0; k < steps; k++) {
-      r[k] = VectorShuffle.iota(F, L >> (k + 1), 1, true);
+  /** Sum of buf[off .. off+L) in lane order, in double. */
+  private static double laneSum(float[] buf, int off) {
+    double s = 0;
+    for (int i = 0; i < L; i++) {
+      s += buf[off + i];
     }
-    return r;
+    return s;
   }
 
-  /**
-   * Sum of the lanes by a fixed tree (v + v rotated by L/2, then by L/4, …): plain lane-wise adds, so the same bits
-   * in the interpreter and in compiled code, which {@code reduceLanes(ADD)} does not promise.
-   */
-  static float sumLanes(FloatVector v) {
-    for (VectorShuffle<Float> r : ROTATE) {
-      v = v.add(v.rearrange(r));
+  /** Σ A[x+r]·B[y+r] for r in [from, to), by scalar FMAs: the rows after the last full vector. */
+  private static float tail(float[] A, int x, float[] B, int y, int from, int to) {
+    float t = 0f;
+    for (int r = from; r < to; r++) {
+      t = Math.fma(A[x + r], B[y + r], t);
     }
-    return v.lane(0);
+    return t;
   }
 
   // ---------------------------------------------------------------------------------------------------------------
@@ -226,6 +227,69 @@ final class SimdVector {
     }
   }
 
+  /**
+   * w = Σ_i v_i·e_i by fused multiply-adds, columns in order (so the bits do not depend on the grouping), eight
+   * columns per pass over w, then one at a time.
+   */
+  static void times(float[] A, int[] off, int c, int d, float[] v, int vOff, float[] w, int wOff) {
+    java.util.Arrays.fill(w, wOff, wOff + d, 0f);
+    addTimes(A, off, 0, c, d, v, vOff, w, wOff);
+  }
+
+  /** w += Σ_{i in [from, c)} v_{vOff+i}·e_i. */
+  private static void addTimes(float[] A, int[] off, int from, int c, int d, float[] v, int vOff, float[] w,
+      int wOff) {
+    int i = from;
+    for (; i + 8 <= c; i += 8) {
+      addTimes8(A, off, i, d, v, vOff, w, wOff);
+    }
+    for (; i < c; i++) {
+      addTimes1(A, off[i], d, v[vOff + i], w, wOff);
+    }
+  }
+
+  private static void addTimes8(float[] A, int[] off, int i, int d, float[] v, int vOff, float[] w, int wOff) {
+    int o0 = off[i], o1 = off[i + 1], o2 = off[i + 2], o3 = off[i + 3];
+    int o4 = off[i + 4], o5 = off[i + 5], o6 = off[i + 6], o7 = off[i + 7];
+    FloatVector v0 = FloatVector.broadcast(F, v[vOff + i]), v1 = FloatVector.broadcast(F, v[vOff + i + 1]);
+    FloatVector v2 = FloatVector.broadcast(F, v[vOff + i + 2]), v3 = FloatVector.broadcast(F, v[vOff + i + 3]);
+    FloatVector v4 = FloatVector.broadcast(F, v[vOff + i + 4]), v5 = FloatVector.broadcast(F, v[vOff + i + 5]);
+    FloatVector v6 = FloatVector.broadcast(F, v[vOff + i + 6]), v7 = FloatVector.broadcast(F, v[vOff + i + 7]);
+    int bound = F.loopBound(d);
+    int r = 0;
+    for (; r < bound; r += L) {
+      FloatVector acc = FloatVector.fromArray(F, w, wOff + r);
+      acc = FloatVector.fromArray(F, A, o0 + r).fma(v0, acc);
+      acc = FloatVector.fromArray(F, A, o1 + r).fma(v1, acc);
+      acc = FloatVector.fromArray(F, A, o2 + r).fma(v2, acc);
+      acc = FloatVector.fromArray(F, A, o3 + r).fma(v3, acc);
+      acc = FloatVector.fromArray(F, A, o4 + r).fma(v4, acc);
+      acc = FloatVector.fromArray(F, A, o5 + r).fma(v5, acc);
+      acc = FloatVector.fromArray(F, A, o6 + r).fma(v6, acc);
+      acc = FloatVector.fromArray(F, A, o7 + r).fma(v7, acc);
+      acc.intoArray(w, wOff + r);
+    }
+    for (; r < d; r++) {
+      float acc = w[wOff + r];
+      for (int k = 0; k < 8; k++) {
+        acc = Math.fma(A[off[i + k] + r], v[vOff + i + k], acc);
+      }
+      w[wOff + r] = acc;
+    }
+  }
+
+  private static void addTimes1(float[] A, int o, int d, float a, float[] w, int wOff) {
+    FloatVector va = FloatVector.broadcast(F, a);
+    int bound = F.loopBound(d);
+    int r = 0;
+    for (; r < bound; r += L) {
+      FloatVector.fromArray(F, A, o + r).fma(va, FloatVector.fromArray(F, w, wOff + r)).intoArray(w, wOff + r);
+    }
+    for (; r < d; r++) {
+      w[wOff + r] = Math.fma(A[o + r], a, w[wOff + r]);
+    }
+  }
+
   // ---------------------------------------------------------------------------------------------------------------
   // reductions
 
@@ -243,138 +307,222 @@ final class SimdVector {
     for (; i + L <= n; i += L) {
       acc0 = FloatVector.fromArray(F, x, offX + i).fma(FloatVector.fromArray(F, y, offY + i), acc0);
     }
-    float tail = 0f;
-    for (; i < n; i++) {
-      tail = Math.fma(x[offX + i], y[offY + i], tail);
+    float[] buf = LANES.get();
+    acc0.add(acc1).add(acc2.add(acc3)).intoArray(buf, 0);
+    return laneSum(buf, 0) + tail(x, offX, y, offY, i, n);
+  }
+
+  /** s_i = e_iᵀq for the c columns of E: eight columns per pass over q (9 loads per 8 FMAs), then four, then one. */
+  static void transposeTimes(float[] A, int[] off, int c, int d, float[] q, int qOff, float[] s) {
+    transposeTimes(A, off, 0, c, d, q, qOff, s);
+  }
+
+  /** s_i = e_iᵀq for the columns i in [from, c). */
+  private static void transposeTimes(float[] A, int[] off, int from, int c, int d, float[] q, int qOff, float[] s) {
+    float[] buf = LANES.get();
+    int i = from;
+    for (; i + 8 <= c; i += 8) {
+      dots8(A, off, i, d, q, qOff, buf);
+      sums(A, off, i, 8, d, q, qOff, buf, s);
     }
-    return (double) sumLanes(acc0.add(acc1).add(acc2.add(acc3))) + tail;
+    for (; i + 4 <= c; i += 4) {
+      dots4(A, off, i, d, q, qOff, buf);
+      sums(A, off, i, 4, d, q, qOff, buf, s);
+    }
+    for (; i < c; i++) {
+      s[i] = (float) dot(d, A, off[i], q, qOff);
+    }
+  }
+
+  /** s[i+k] from the accumulators in buf[k·L ..) and the scalar tail. */
+  private static void sums(float[] A, int[] off, int i, int k, int d, float[] q, int qOff, float[] buf, float[] s) {
+    int bound = F.loopBound(d);
+    for (int t = 0; t < k; t++) {
+      s[i + t] = (float) (laneSum(buf, t * L) + tail(A, off[i + t], q, qOff, bound, d));
+    }
+  }
+
+  /** Accumulators of e_{i..i+7}ᵀq into buf[0 .. 8L): eight independent chains cover the FMA latency. */
+  private static void dots8(float[] A, int[] off, int i, int d, float[] q, int qOff, float[] buf) {
+    int o0 = off[i], o1 = off[i + 1], o2 = off[i + 2], o3 = off[i + 3];
+    int o4 = off[i + 4], o5 = off[i + 5], o6 = off[i + 6], o7 = off[i + 7];
+    FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0, a7 = a0;
+    int bound = F.loopBound(d);
+    for (int r = 0; r < bound; r += L) {
+      FloatVector x = FloatVector.fromArray(F, q, qOff + r);
+      a0 = FloatVector.fromArray(F, A, o0 + r).fma(x, a0);
+      a1 = FloatVector.fromArray(F, A, o1 + r).fma(x, a1);
+      a2 = FloatVector.fromArray(F, A, o2 + r).fma(x, a2);
+      a3 = FloatVector.fromArray(F, A, o3 + r).fma(x, a3);
+      a4 = FloatVector.fromArray(F, A, o4 + r).fma(x, a4);
+      a5 = FloatVector.fromArray(F, A, o5 + r).fma(x, a5);
+      a6 = FloatVector.fromArray(F, A, o6 + r).fma(x, a6);
+      a7 = FloatVector.fromArray(F, A, o7 + r).fma(x, a7);
+    }
+    a0.intoArray(buf, 0);
+    a1.intoArray(buf, L);
+    a2.intoArray(buf, 2 * L);
+    a3.intoArray(buf, 3 * L);
+    a4.intoArray(buf, 4 * L);
+    a5.intoArray(buf, 5 * L);
+    a6.intoArray(buf, 6 * L);
+    a7.intoArray(buf, 7 * L);
+  }
+
+  private static void dots4(float[] A, int[] off, int i, int d, float[] q, int qOff, float[] buf) {
+    int o0 = off[i], o1 = off[i + 1], o2 = off[i + 2], o3 = off[i + 3];
+    FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
+    int bound = F.loopBound(d);
+    for (int r = 0; r < bound; r += L) {
+      FloatVector x = FloatVector.fromArray(F, q, qOff + r);
+      a0 = FloatVector.fromArray(F, A, o0 + r).fma(x, a0);
+      a1 = FloatVector.fromArray(F, A, o1 + r).fma(x, a1);
+      a2 = FloatVector.fromArray(F, A, o2 + r).fma(x, a2);
+      a3 = FloatVector.fromArray(F, A, o3 + r).fma(x, a3);
+    }
+    a0.intoArray(buf, 0);
+    a1.intoArray(buf, L);
+    a2.intoArray(buf, 2 * L);
+    a3.intoArray(buf, 3 * L);
   }
 
   /**
-   * K = EᵀE by tiles of 4 × 2 columns: per vector of rows, 6 loads feed 8 FMAs into 8 accumulators (13 registers,
-   * which AVX2's 16 hold), so the kernel runs at the FMA rate rather than at the load rate of separate dot products.
-   * Columns left over (c mod 4 rows of tiles, c mod 2 columns) use plain dot products.
+   * s = Eᵀq, then w = E·s, by blocks of 16 columns (144 KiB at d = 2304: L2) so that E is read once from L3 or
+   * memory, the second use of each block coming from L2. The same bits as {@link #transposeTimes} then
+   * {@link #times}.
    */
-  static void gram(float[] A, int[] off, int c, int d, double[] K) {
+  static void gramTimes(float[] A, int[] off, int c, int d, float[] q, int qOff, float[] w, float[] s) {
+    java.util.Arrays.fill(w, 0, d, 0f);
+    for (int b = 0; b < c; b += 16) {
+      int e = Math.min(c, b + 16);
+      transposeTimes(A, off, b, e, d, q, qOff, s);
+      addTimes(A, off, b, e, d, s, 0, w, 0); // s is indexed by column
+    }
+  }
+
+  /** Rows per block of {@link #gram}: a block of every column (c·256 floats) mostly stays in L1 across its tiles. */
+  static final int GRAM_ROWS = 256;
+
+  /**
+   * K = EᵀE by tiles of 4 × 2 columns: per vector of rows, 6 loads feed 8 FMAs into 8 accumulators (11 registers,
+   * which AVX2's 16 hold). Rows go in blocks of {@link #GRAM_ROWS}, all tiles of a block before the next, so the
+   * loads mostly hit L1 rather than L2; the accumulators are parked in an array between blocks, so each lane still
+   * sums its rows in order and the bits do not depend on the blocking. Columns left over (c mod 4 rows of tiles,
+   * c mod 2 columns) use plain dot products. With u not null, also s = Eᵀu, from a 4 × 1 tile per tile row whose
+   * loads are in L1 already: the start vector of the Lanczos iteration on K, for almost nothing. Meant for c up to
+   * about 64: the parked accumulators grow as c².
+   */
+  static void gram(float[] A, int[] off, int c, int d, double[] K, float[] u, float[] su) {
     int bound = F.loopBound(d);
     int c4 = c - c % 4;
     int c2 = c - c % 2;
+    int tiles = 0;
     for (int bi = 0; bi < c4; bi += 4) {
-      int a0 = off[bi], a1 = off[bi + 1], a2 = off[bi + 2], a3 = off[bi + 3];
-      for (int bj = bi; bj < c2; bj += 2) {
-        int b0 = off[bj], b1 = off[bj + 1];
-        FloatVector s00 = FloatVector.zero(F), s01 = s00, s10 = s00, s11 = s00;
-        FloatVector s20 = s00, s21 = s00, s30 = s00, s31 = s00;
-        for (int r = 0; r < bound; r += L) {
-          FloatVector x0 = FloatVector.fromArray(F, A, a0 + r);
-          FloatVector x1 = FloatVector.fromArray(F, A, a1 + r);
-          FloatVector x2 = FloatVector.fromArray(F, A, a2 + r);
-          FloatVector x3 = FloatVector.fromArray(F, A, a3 + r);
-          FloatVector y = FloatVector.fromArray(F, A, b0 + r);
-          s00 = x0.fma(y, s00);
-          s10 = x1.fma(y, s10);
-          s20 = x2.fma(y, s20);
-          s30 = x3.fma(y, s30);
-          y = FloatVector.fromArray(F, A, b1 + r);
-          s01 = x0.fma(y, s01);
-          s11 = x1.fma(y, s11);
-          s21 = x2.fma(y, s21);
-          s31 = x3.fma(y, s31);
+      tiles += (c2 - bi) / 2;
+    }
+    int uAcc = tiles * 8 * L; // then c4 accumulators of Eᵀu
+    int size = uAcc + c4 * L;
+    float[] acc = GRAM_ACC.get();
+    if (acc.length < size) {
+      acc = new float[size];
+      GRAM_ACC.set(acc);
+    }
+    java.util.Arrays.fill(acc, 0, size, 0f);
+    for (int r0 = 0; r0 < bound; r0 += GRAM_ROWS) {
+      int r1 = Math.min(bound, r0 + GRAM_ROWS);
+      int t = 0;
+      for (int bi = 0; bi < c4; bi += 4) {
+        for (int bj = bi; bj < c2; bj += 2, t += 8 * L) {
+          gramTile(A, off, bi, bj, r0, r1, acc, t);
         }
-        putTile(K, c, A, off, bound, d, bi, bj, s00, s01);
-        putTile(K, c, A, off, bound, d, bi + 1, bj, s10, s11);
-        putTile(K, c, A, off, bound, d, bi + 2, bj, s20, s21);
-        putTile(K, c, A, off, bound, d, bi + 3, bj, s30, s31);
+        if (u != null) {
+          gramTileU(A, off, bi, r0, r1, u, acc, uAcc + bi * L);
+        }
+      }
+    }
+    int t = 0;
+    for (int bi = 0; bi < c4; bi += 4) {
+      for (int bj = bi; bj < c2; bj += 2, t += 8 * L) {
+        for (int p = 0; p < 4; p++) {
+          for (int q = 0; q < 2; q++) {
+            int i = bi + p, j = bj + q;
+            put(K, c, i, j, laneSum(acc, t + (2 * p + q) * L) + tail(A, off[i], A, off[j], bound, d));
+          }
+        }
       }
       for (int j = c2; j < c; j++) {
         for (int i = bi; i < bi + 4; i++) {
-          putDot(K, c, A, off, d, i, j);
+          put(K, c, i, j, dot(d, A, off[i], A, off[j]));
         }
       }
     }
     for (int i = c4; i < c; i++) {
       for (int j = i; j < c; j++) {
-        putDot(K, c, A, off, d, i, j);
+        put(K, c, i, j, dot(d, A, off[i], A, off[j]));
+      }
+    }
+    if (u != null) {
+      for (int i = 0; i < c; i++) {
+        su[i] = (float) (i < c4 ? laneSum(acc, uAcc + i * L) + tail(A, off[i], u, 0, bound, d)
+            : dot(d, A, off[i], u, 0));
       }
     }
   }
 
-  /** K[i][j], K[i][j+1] and their mirror images from two accumulators, plus the scalar tail of rows bound .. d. */
-  private static void putTile(double[] K, int c, float[] A, int[] off, int bound, int d, int i, int j,
-      FloatVector s0, FloatVector s1) {
-    put(K, c, i, j, (double) sumLanes(s0) + tail(A, off[i], off[j], bound, d));
-    put(K, c, i, j + 1, (double) sumLanes(s1) + tail(A, off[i], off[j + 1], bound, d));
+  /** One 4 × 2 tile over rows [r0, r1): accumulators loaded from acc[t ..), updated, parked again. */
+  private static void gramTile(float[] A, int[] off, int bi, int bj, int r0, int r1, float[] acc, int t) {
+    int a0 = off[bi], a1 = off[bi + 1], a2 = off[bi + 2], a3 = off[bi + 3];
+    int b0 = off[bj], b1 = off[bj + 1];
+    FloatVector s00 = FloatVector.fromArray(F, acc, t), s01 = FloatVector.fromArray(F, acc, t + L);
+    FloatVector s10 = FloatVector.fromArray(F, acc, t + 2 * L), s11 = FloatVector.fromArray(F, acc, t + 3 * L);
+    FloatVector s20 = FloatVector.fromArray(F, acc, t + 4 * L), s21 = FloatVector.fromArray(F, acc, t + 5 * L);
+    FloatVector s30 = FloatVector.fromArray(F, acc, t + 6 * L), s31 = FloatVector.fromArray(F, acc, t + 7 * L);
+    for (int r = r0; r < r1; r += L) {
+      FloatVector y0 = FloatVector.fromArray(F, A, b0 + r);
+      FloatVector y1 = FloatVector.fromArray(F, A, b1 + r);
+      FloatVector x = FloatVector.fromArray(F, A, a0 + r);
+      s00 = x.fma(y0, s00);
+      s01 = x.fma(y1, s01);
+      x = FloatVector.fromArray(F, A, a1 + r);
+      s10 = x.fma(y0, s10);
+      s11 = x.fma(y1, s11);
+      x = FloatVector.fromArray(F, A, a2 + r);
+      s20 = x.fma(y0, s20);
+      s21 = x.fma(y1, s21);
+      x = FloatVector.fromArray(F, A, a3 + r);
+      s30 = x.fma(y0, s30);
+      s31 = x.fma(y1, s31);
+    }
+    s00.intoArray(acc, t);
+    s01.intoArray(acc, t + L);
+    s10.intoArray(acc, t + 2 * L);
+    s11.intoArray(acc, t + 3 * L);
+    s20.intoArray(acc, t + 4 * L);
+    s21.intoArray(acc, t + 5 * L);
+    s30.intoArray(acc, t + 6 * L);
+    s31.intoArray(acc, t + 7 * L);
   }
 
-  private static void putDot(double[] K, int c, float[] A, int[] off, int d, int i, int j) {
-    put(K, c, i, j, dot(d, A, off[i], A, off[j]));
+  /** The 4 × 1 tile of columns bi .. bi+3 against u over rows [r0, r1). */
+  private static void gramTileU(float[] A, int[] off, int bi, int r0, int r1, float[] u, float[] acc, int t) {
+    int a0 = off[bi], a1 = off[bi + 1], a2 = off[bi + 2], a3 = off[bi + 3];
+    FloatVector s0 = FloatVector.fromArray(F, acc, t), s1 = FloatVector.fromArray(F, acc, t + L);
+    FloatVector s2 = FloatVector.fromArray(F, acc, t + 2 * L), s3 = FloatVector.fromArray(F, acc, t + 3 * L);
+    for (int r = r0; r < r1; r += L) {
+      FloatVector y = FloatVector.fromArray(F, u, r);
+      s0 = FloatVector.fromArray(F, A, a0 + r).fma(y, s0);
+      s1 = FloatVector.fromArray(F, A, a1 + r).fma(y, s1);
+      s2 = FloatVector.fromArray(F, A, a2 + r).fma(y, s2);
+      s3 = FloatVector.fromArray(F, A, a3 + r).fma(y, s3);
+    }
+    s0.intoArray(acc, t);
+    s1.intoArray(acc, t + L);
+    s2.intoArray(acc, t + 2 * L);
+    s3.intoArray(acc, t + 3 * L);
   }
 
   private static void put(double[] K, int c, int i, int j, double v) {
     K[i * c + j] = v;
     K[j * c + i] = v;
-  }
-
-  private static float tail(float[] A, int x, int y, int from, int to) {
-    float t = 0f;
-    for (int r = from; r < to; r++) {
-      t = Math.fma(A[x + r], A[y + r], t);
-    }
-    return t;
-  }
-
-  static void times(float[] A, int[] off, int c, int d, float[] v, float[] w, int wOff) {
-    java.util.Arrays.fill(w, wOff, wOff + d, 0f);
-    int bound = F.loopBound(d);
-    int i = 0;
-    for (; i + 4 <= c; i += 4) {
-      int o0 = off[i], o1 = off[i + 1], o2 = off[i + 2], o3 = off[i + 3];
-      float v0 = v[i], v1 = v[i + 1], v2 = v[i + 2], v3 = v[i + 3];
-      int r = 0;
-      for (; r < bound; r += L) {
-        FloatVector acc = FloatVector.fromArray(F, w, wOff + r);
-        acc = acc.add(FloatVector.fromArray(F, A, o0 + r).mul(v0));
-        acc = acc.add(FloatVector.fromArray(F, A, o1 + r).mul(v1));
-        acc = acc.add(FloatVector.fromArray(F, A, o2 + r).mul(v2));
-        acc = acc.add(FloatVector.fromArray(F, A, o3 + r).mul(v3));
-        acc.intoArray(w, wOff + r);
-      }
-      for (; r < d; r++) {
-        float acc = w[wOff + r];
-        acc += v0 * A[o0 + r];
-        acc += v1 * A[o1 + r];
-        acc += v2 * A[o2 + r];
-        acc += v3 * A[o3 + r];
-        w[wOff + r] = acc;
-      }
-    }
-    for (; i < c; i++) {
-      axpy(d, v[i], A, off[i], w, wOff);
-    }
-  }
-
-  /** Σ x² in double lanes: each float vector is widened to two double vectors and squared there. */
-  static double sqNormDouble(int n, float[] x, int off) {
-    DoubleVector acc0 = DoubleVector.zero(D);
-    DoubleVector acc1 = DoubleVector.zero(D);
-    int bound = F.loopBound(n);
-    int i = 0;
-    for (; i < bound; i += L) {
-      FloatVector v = FloatVector.fromArray(F, x, off + i);
-      DoubleVector lo = (DoubleVector) v.convertShape(VectorOperators.F2D, D, 0);
-      DoubleVector hi = (DoubleVector) v.convertShape(VectorOperators.F2D, D, 1);
-      acc0 = lo.fma(lo, acc0);
-      acc1 = hi.fma(hi, acc1);
-    }
-    double s = 0;
-    for (; i < n; i++) {
-      double v = x[off + i];
-      s += v * v;
-    }
-    DoubleVector acc = acc0.add(acc1);
-    for (int t = 0; t < D.length(); t++) {
-      s += acc.lane(t);
-    }
-    return s;
   }
 }

@@ -1,12 +1,16 @@
 package dbksvd.update;
 
+import dbksvd.linalg.Simd;
+
 import java.io.Serializable;
 import java.util.Arrays;
 
 /**
  * The K-SVD update of one atom batch, Gauss-Seidel: for each atom j in order, Ω = the samples using j,
  * E = R_Ω + d_j·x_jΩ, (d_j, x_jΩ) ← the top singular triplet of E (u, σ·v), then R_Ω ← E − d_j·x_jΩ so the next
- * atom sees the current residual. Atoms no sample uses are reported unused and left as they were.
+ * atom sees the current residual. Atoms no sample uses are reported unused and left as they were. E lives in the
+ * block's own residual columns (formed in place, downdated in place), so the only passes over it are: forming it,
+ * the solver's, and one fused pass for x = Eᵀu and R_Ω = E − u·xᵀ.
  */
 public final class AtomBatchUpdate {
   private AtomBatchUpdate() {}
@@ -50,9 +54,12 @@ public final class AtomBatchUpdate {
         sampleOf[fill[a]++] = s;
       }
     }
-    float[] E = new float[0];
+    // E = R_Ω + d_j·x_jΩ is formed in place, in the residual columns of the samples of Ω (no gather, no copy);
+    // the solver and the downdate R_Ω = E − u·xᵀ work on those columns through their offsets
+    int[] off = new int[8];
+    float[] x = new float[8];
     float[] u = new float[d];
-    float[] x = new float[0];
+    final boolean profile = scratch.profile;
     for (int a = 0; a < na; a++) {
       int from = count[a];
       int c = count[a + 1] - from;
@@ -60,41 +67,37 @@ public final class AtomBatchUpdate {
         continue;
       }
       used[a] = true;
-      if (E.length < c * d) {
-        E = new float[c * d];
-        x = new float[c];
+      if (off.length < c) {
+        off = new int[Math.max(c, 2 * off.length)];
+        x = new float[off.length];
       }
+      long t0 = profile ? System.nanoTime() : 0;
       int aOff = a * d;
       for (int i = 0; i < c; i++) {
-        int s = sampleOf[from + i];
-        float xi = block.coef[entryOf[from + i]];
-        int eo = i * d;
-        int ro = s * d;
-        for (int r = 0; r < d; r++) {
-          E[eo + r] = block.R[ro + r] + newAtoms[aOff + r] * xi;
-        }
+        off[i] = sampleOf[from + i] * d;
+        Simd.axpy(d, block.coef[entryOf[from + i]], newAtoms, aOff, block.R, off[i]);
       }
+      long t1 = profile ? System.nanoTime() : 0;
       System.arraycopy(newAtoms, aOff, u, 0, d);
-      double sigma = svd.compute(E, d, c, u, x, scratch);
-      if (sigma == 0) {
-        System.arraycopy(newAtoms, aOff, u, 0, d); // E = 0: keep the atom, its coefficients become 0
+      boolean nonZero = svd.topLeft(block.R, off, d, c, u, scratch);
+      long t2 = profile ? System.nanoTime() : 0;
+      if (nonZero) {
+        Simd.projectOut(block.R, off, c, d, u, x); // x = Eᵀu, then R_Ω = E − u·xᵀ
+        System.arraycopy(u, 0, newAtoms, aOff, d);
+      } else {
+        java.util.Arrays.fill(x, 0, c, 0f); // E = 0: keep the atom, its coefficients become 0, R_Ω = E
       }
       for (int i = 0; i < c; i++) {
-        int s = sampleOf[from + i];
-        float xi = x[i];
-        block.coef[entryOf[from + i]] = xi;
-        int eo = i * d;
-        int ro = s * d;
-        for (int r = 0; r < d; r++) {
-          block.R[ro + r] = E[eo + r] - u[r] * xi;
-        }
+        block.coef[entryOf[from + i]] = x[i];
       }
-      System.arraycopy(u, 0, newAtoms, aOff, d);
+      if (profile) {
+        long t3 = System.nanoTime();
+        scratch.formNanos += t1 - t0;
+        scratch.solveNanos += t2 - t1;
+        scratch.downdateNanos += t3 - t2;
+      }
     }
-    double sse = 0;
-    for (int i = 0; i < n * d; i++) {
-      sse += (double) block.R[i] * block.R[i];
-    }
+    double sse = Simd.sumOfSquares(n * d, block.R, 0);
     return new Result(block.batch, newAtoms, used, sse);
   }
 

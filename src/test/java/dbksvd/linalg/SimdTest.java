@@ -130,18 +130,27 @@ class SimdTest {
       Simd.subtractScaledScalar(len, a, x, 2, ys, 5);
       assertArrayEquals(ys, yv, "subtractScaled len " + len);
       // E·v over scattered columns
-      int c = 1 + rng.nextInt(9);
+      int c = 1 + rng.nextInt(40);
       float[] A = gaussian(c * (len + 3) + 1, rng);
       int[] off = new int[c];
       for (int i = 0; i < c; i++) {
         off[i] = 1 + (c - 1 - i) * (len + 3); // reversed order, gaps between columns
       }
-      float[] v = gaussian(c, rng);
+      float[] v = gaussian(c + 2, rng);
       float[] wv = new float[len + 1];
       float[] ws = new float[len + 1];
-      SimdVector.times(A, off, c, len, v, wv, 1);
-      Simd.timesScalar(A, off, c, len, v, ws, 1);
+      SimdVector.times(A, off, c, len, v, 2, wv, 1);
+      Simd.timesScalar(A, off, c, len, v, 2, ws, 1);
       assertArrayEquals(ws, wv, "E·v len " + len + " c " + c);
+      // the blocked Lanczos step equals Eᵀq then E·(Eᵀq)
+      float[] q = gaussian(len + 1, rng);
+      float[] s1 = new float[c], s2 = new float[c];
+      float[] w1 = new float[len], w2 = new float[len];
+      Simd.gramTimes(A, off, c, len, q, 1, w1, s1);
+      Simd.transposeTimes(A, off, c, len, q, 1, s2);
+      Simd.times(A, off, c, len, s2, 0, w2, 0);
+      assertArrayEquals(s2, s1, "Eᵀq");
+      assertArrayEquals(w2, w1, "EEᵀq");
     }
   }
 
@@ -154,8 +163,6 @@ class SimdTest {
       double ref = TestMath.dot(len, x, 1, y, 2);
       double scale = Math.sqrt(TestMath.sqNorm(len, x, 1) * TestMath.sqNorm(len, y, 2)) + 1e-30;
       assertEquals(ref, Simd.dot(len, x, 1, y, 2), 1e-6 * scale, "dot len " + len);
-      assertEquals(TestMath.sqNorm(len, x, 1), Simd.sqNormDouble(len, x, 1),
-          1e-12 * (1 + TestMath.sqNorm(len, x, 1)), "‖x‖² len " + len);
       int c = 1 + rng.nextInt(11);
       float[] A = gaussian(c * len + 3, rng);
       int[] off = new int[c];
@@ -163,7 +170,9 @@ class SimdTest {
         off[i] = 3 + ((i * 5) % c) * len; // permuted columns
       }
       double[] K = new double[c * c];
-      Simd.gram(A, off, c, len, K);
+      float[] u = gaussian(len, rng);
+      float[] su = new float[c];
+      Simd.gram(A, off, c, len, K, u, su);
       for (int i = 0; i < c; i++) {
         for (int j = 0; j < c; j++) {
           double r = TestMath.dot(len, A, off[i], A, off[j]);
@@ -171,10 +180,13 @@ class SimdTest {
           assertEquals(r, K[i * c + j], 1e-6 * sc, "K[" + i + "][" + j + "] len " + len + " c " + c);
           assertEquals(K[i * c + j], K[j * c + i], "K symmetric");
         }
+        double r = TestMath.dot(len, A, off[i], u, 0);
+        double sc = Math.sqrt(TestMath.sqNorm(len, A, off[i]) * TestMath.sqNorm(len, u, 0)) + 1e-30;
+        assertEquals(r, su[i], 1e-6 * sc, "(Eᵀu)[" + i + "] len " + len + " c " + c);
       }
       // the same call twice gives the same bits
       double[] K2 = new double[c * c];
-      Simd.gram(A, off, c, len, K2);
+      Simd.gram(A, off, c, len, K2, null, null);
       assertArrayEquals(K, K2);
     }
   }

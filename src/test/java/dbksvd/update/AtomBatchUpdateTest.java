@@ -244,4 +244,69 @@ class AtomBatchUpdateTest {
     }
     assertFalse(parts.length == 0);
   }
+
+  @Test
+  void lanczosPathIsConsistentAndDeterministic() {
+    // d = 96 and |Ω| ≈ 150 per atom: both above GRAM_MAX, so every atom takes the Lanczos path on EEᵀ
+    int d = 96, m = 8, n = 600, k = 2;
+    SplittableRandom rng = new SplittableRandom(46);
+    float[] truth = TestMath.randomUnitDictionary(d, m, rng);
+    float[] Y = new float[d * n];
+    for (int s = 0; s < n; s++) {
+      for (int t = 0; t < k; t++) {
+        int j = rng.nextInt(m);
+        double a = TestMath.gaussian(rng);
+        for (int i = 0; i < d; i++) {
+          Y[s * d + i] += (float) (a * truth[j * d + i]);
+        }
+      }
+      for (int i = 0; i < d; i++) {
+        Y[s * d + i] += (float) (0.1 * TestMath.gaussian(rng));
+      }
+    }
+    float[] Dinit = truth.clone();
+    for (int i = 0; i < Dinit.length; i++) {
+      Dinit[i] += (float) (0.2 * TestMath.gaussian(rng) / Math.sqrt(d));
+    }
+    dbksvd.linalg.Blas.normalizeColumns(Dinit, d, m);
+    long[] rowId = new long[n];
+    for (int s = 0; s < n; s++) {
+      rowId[s] = s;
+    }
+    AtomGroups groups = AtomGroups.single(m, k);
+    EncodedBlock eb = EncodedBlock.encode(new Dictionary(Dinit, d, m), groups, new MatchingPursuit(k, 0), Y, rowId,
+        64);
+    AtomBatches batches = AtomBatches.assign(groups, 1, 3, 0);
+    AtomBatchBlock part = AtomBatchBlock.route(eb, batches)[0];
+    AtomBatchBlock copy = new AtomBatchBlock(part.batch, d, part.rowId, part.R.clone(), part.ptr, part.local,
+        part.coef.clone());
+    int[] atoms = batches.atoms[0];
+    double before = sq(part.R);
+    TopSingularTriplet.Scratch sc = new TopSingularTriplet.Scratch();
+    AtomBatchUpdate.Result r1 = AtomBatchUpdate.run(part, AtomBatchUpdate.gather(Dinit, d, atoms), m,
+        TopSingularTriplet.DEFAULT, sc);
+    AtomBatchUpdate.Result r2 = AtomBatchUpdate.run(copy, AtomBatchUpdate.gather(Dinit, d, atoms), m,
+        TopSingularTriplet.DEFAULT, new TopSingularTriplet.Scratch());
+    assertTrue(sc.calls == m && sc.gramCalls == 0, "all " + m + " atoms on the Lanczos path: " + sc.calls + " calls, "
+        + sc.gramCalls + " on the Gram path");
+    assertArrayEquals(r1.atoms(), r2.atoms(), "atoms");
+    assertArrayEquals(part.R, copy.R, "residuals");
+    assertArrayEquals(part.coef, copy.coef, "coefficients");
+    assertTrue(r1.sse() < 0.97 * before, "Σ‖R‖² " + before + " → " + r1.sse()); // the noise alone is ~576
+    // R = y − Σ coef·atom, recomputed in double from the updated atoms and coefficients
+    for (int i = 0; i < part.samples(); i++) {
+      int s = (int) part.rowId[i];
+      double[] res = TestMath.column(Y, d, s);
+      for (int e = part.ptr[i]; e < part.ptr[i + 1]; e++) {
+        for (int q = 0; q < d; q++) {
+          res[q] -= part.coef[e] * r1.atoms()[part.local[e] * d + q];
+        }
+      }
+      for (int q = 0; q < d; q++) {
+        assertEquals(res[q], part.R[i * d + q], 1e-4, "residual of row " + s);
+      }
+    }
+    System.out.printf("atom batch update on the Lanczos path, d=%d, |Ω| ≈ %d: Σ‖R‖² after/before = %.3f, %.1f "
+        + "steps per atom%n", d, n * k / m, r1.sse() / before, (double) sc.steps / sc.calls);
+  }
 }

@@ -80,8 +80,10 @@ class TopSingularTripletTest {
     SplittableRandom rng = new SplittableRandom(31);
     TopSingularTriplet solver = TopSingularTriplet.DEFAULT;
     // {rows, cols, rank (0 = full)}
+    // min(rows, cols) ≤ GRAM_MAX takes the Gram path, the last five the Lanczos path on EEᵀ
     int[][] shapes = {{40, 6, 0}, {16, 40, 0}, {12, 1, 0}, {12, 2, 0}, {20, 20, 0}, {1, 7, 0}, {30, 25, 3},
-        {10, 30, 2}, {64, 200, 0}, {200, 64, 0}, {48, 48, 0}};
+        {10, 30, 2}, {64, 200, 0}, {200, 64, 0}, {48, 48, 0}, {150, 100, 0}, {100, 300, 0}, {300, 90, 3},
+        {80, 80, 0}, {120, 70, 2}};
     double worst = 0;
     for (int[] sh : shapes) {
       int rows = sh[0], cols = sh[1], rank = sh[2];
@@ -175,6 +177,102 @@ class TopSingularTripletTest {
       }
       check(rows + "×" + cols + " rank 2, start ⟂ range", E, rows, cols, u0, TopSingularTriplet.DEFAULT);
     }
+  }
+
+  /** E = 3·a₁b₁ᵀ + 1·a₂b₂ᵀ with orthonormal a's and b's, rows × cols. */
+  static float[] rankTwo(int rows, int cols, float[] a2, SplittableRandom rng) {
+    double[][] a = orthonormal(rows, 2, rng);
+    double[][] b = orthonormal(cols, 2, rng);
+    float[] E = new float[rows * cols];
+    for (int c = 0; c < cols; c++) {
+      for (int i = 0; i < rows; i++) {
+        E[c * rows + i] = (float) (3 * a[0][i] * b[0][c] + a[1][i] * b[1][c]);
+      }
+    }
+    for (int i = 0; i < rows; i++) {
+      a2[i] = (float) a[1][i];
+    }
+    return E;
+  }
+
+  static double[][] orthonormal(int n, int k, SplittableRandom rng) {
+    double[][] q = new double[k][n];
+    for (int j = 0; j < k; j++) {
+      for (int i = 0; i < n; i++) {
+        q[j][i] = TestMath.gaussian(rng);
+      }
+      for (int pass = 0; pass < 2; pass++) {
+        for (int p = 0; p < j; p++) {
+          double c = 0;
+          for (int i = 0; i < n; i++) {
+            c += q[j][i] * q[p][i];
+          }
+          for (int i = 0; i < n; i++) {
+            q[j][i] -= c * q[p][i];
+          }
+        }
+      }
+      double nn = Math.sqrt(TestMath.sqNorm(q[j]));
+      for (int i = 0; i < n; i++) {
+        q[j][i] /= nn;
+      }
+    }
+    return q;
+  }
+
+  @Test
+  void startOnTheSecondSingularVectorIsNotTakenForTheTop() {
+    // Started exactly on u₂, the Krylov space {u₂} is invariant and its Ritz value is σ₂²; the trace of the
+    // operator shows that σ₁² is missing, and the iteration goes on from a fresh direction.
+    SplittableRandom rng = new SplittableRandom(36);
+    for (int[] sh : new int[][] {{100, 80}, {90, 200}, {40, 30}, {30, 50}}) {
+      int rows = sh[0], cols = sh[1];
+      float[] a2 = new float[rows];
+      float[] E = rankTwo(rows, cols, a2, rng);
+      TopSingularTriplet.Scratch sc = new TopSingularTriplet.Scratch();
+      float[] u = a2.clone();
+      float[] x = new float[cols];
+      double sigma = TopSingularTriplet.DEFAULT.compute(E, rows, cols, u, x, sc);
+      assertEquals(3.0, sigma, 1e-4, rows + "×" + cols + ": σ₁, not σ₂ = 1");
+      assertTrue(sc.freshStarts > 0, rows + "×" + cols + ": the breakdown was not seen");
+      check(rows + "×" + cols + " start u₂", E, rows, cols, a2, TopSingularTriplet.DEFAULT);
+    }
+  }
+
+  @Test
+  void sameInputsGiveTheSameBits() {
+    SplittableRandom rng = new SplittableRandom(37);
+    for (int[] sh : new int[][] {{60, 40}, {200, 120}, {30, 90}}) {
+      int rows = sh[0], cols = sh[1];
+      float[] E = TestMath.gaussianMatrix(rows, cols, rng);
+      float[] u0 = randomUnit(rows, rng);
+      float[] u1 = u0.clone(), u2 = u0.clone();
+      float[] x1 = new float[cols], x2 = new float[cols];
+      TopSingularTriplet.DEFAULT.compute(E, rows, cols, u1, x1, new TopSingularTriplet.Scratch());
+      TopSingularTriplet.Scratch used = new TopSingularTriplet.Scratch();
+      TopSingularTriplet.DEFAULT.compute(TestMath.gaussianMatrix(rows + 7, cols + 3, rng), rows + 7, cols + 3,
+          randomUnit(rows + 7, rng), new float[cols + 3], used); // a scratch that has seen other work
+      TopSingularTriplet.DEFAULT.compute(E, rows, cols, u2, x2, used);
+      assertTrue(java.util.Arrays.equals(u1, u2) && java.util.Arrays.equals(x1, x2), rows + "×" + cols);
+    }
+  }
+
+  @Test
+  void lanczosPathWithASmallKrylovSpaceRestartsAndConverges() {
+    // min(rows, cols) > GRAM_MAX: the Lanczos path; Krylov dimension 3 forces restarts
+    SplittableRandom rng = new SplittableRandom(38);
+    int rows = 100, cols = 120;
+    float[] E = TestMath.gaussianMatrix(rows, cols, rng);
+    float[] a = randomUnit(rows, rng);
+    float[] b = TestMath.gaussianMatrix(cols, 1, rng);
+    for (int c = 0; c < cols; c++) {
+      for (int i = 0; i < rows; i++) {
+        E[c * rows + i] += 2.5f * a[i] * b[c];
+      }
+    }
+    TopSingularTriplet solver = new TopSingularTriplet(3, 200, 1e-7);
+    double miss = check("100×120, Krylov 3", E, rows, cols, randomUnit(rows, rng), solver);
+    System.out.printf("Lanczos path, Krylov dimension 3 with restarts on 100×120: 1 − |uᵀu_ref| = %.1e%n", miss);
   }
 
   @Test
