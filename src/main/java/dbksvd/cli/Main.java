@@ -301,6 +301,8 @@ public final class Main implements Runnable {
     @Option(names = "--snr-db", paramLabel = "X", description = "noise level in dB (default: no noise)") String snrDb;
     @Option(names = "--seed") Long seed;
     @Option(names = "--partitions", description = "number of output files") Integer partitions;
+    @Option(names = "--format", paramLabel = "array|binary",
+        description = "embedding column as array<float> or binary float32 (faster to read)") String format;
     @Option(names = "--truth", paramLabel = "MODEL_DIR", description = "also save the planted dictionary as a model")
     String truth;
     @Option(names = "--overwrite") boolean overwrite;
@@ -309,7 +311,7 @@ public final class Main implements Runnable {
     Map<String, Object> flags() {
       return map("dbksvd.generate.dim", dim, "dbksvd.generate.atoms", atoms, "dbksvd.generate.k", k,
           "dbksvd.generate.samples", samples, "dbksvd.generate.snr-db", snrDb, "dbksvd.generate.seed", seed,
-          "dbksvd.generate.partitions", partitions);
+          "dbksvd.generate.partitions", partitions, "dbksvd.generate.format", format);
     }
 
     @Override
@@ -330,7 +332,8 @@ public final class Main implements Runnable {
     if (truth != null) {
       AtomicCheck.target(spark, truth, overwrite);
     }
-    SparkGenerate.write(spark, output, d, m, k, n, snr, seed, g.getInt("partitions"), overwrite);
+    SparkGenerate.write(spark, output, d, m, k, n, snr, seed, g.getInt("partitions"), overwrite,
+        SparkGenerate.Format.parse(g.getString("format")));
     OUT.printf("generated %d rows of dimension %d (planted m=%d, k=%d, snr %s dB) in %s%n", n, d, m, k,
         Double.isFinite(snr) ? snr : "inf", output);
     if (truth != null) {
@@ -511,6 +514,8 @@ public final class Main implements Runnable {
     @Option(names = "--partitions", defaultValue = "0", description = "files to generate (default: task slots)")
     int partitions;
     @Option(names = "--json", paramLabel = "FILE") String json;
+    @Option(names = "--format", defaultValue = "binary", paramLabel = "array|binary",
+        description = "embedding column of the generated data") String format;
 
     @Override
     Map<String, Object> flags() {
@@ -527,8 +532,9 @@ public final class Main implements Runnable {
         input = tmp.resolve("data").toString();
         int files = partitions > 0 ? partitions : spark.sparkContext().defaultParallelism();
         long t0 = System.nanoTime();
-        SparkGenerate.write(spark, input, dim, atoms, k, batchSize, 20, 0, files, false);
-        OUT.printf("generated %d x %d as Parquet (%d files) in %.1f s%n", batchSize, dim, files,
+        SparkGenerate.write(spark, input, dim, atoms, k, batchSize, 20, 0, files, false,
+            SparkGenerate.Format.parse(format));
+        OUT.printf("generated %d x %d as Parquet (%d files, %s column) in %.1f s%n", batchSize, dim, files, format,
             (System.nanoTime() - t0) / 1e9);
       }
       try {

@@ -68,6 +68,57 @@ public final class Bench {
     }
   }
 
+  /**
+   * Reads and decodes every row of the source once (all task slots at once, blocks of 1024 rows, nothing kept):
+   * the cost of getting the embeddings into float[] without any math. Returns {wall seconds, rows, CPU seconds of
+   * the tasks' threads} — the CPU time stays meaningful on a machine shared with other work, the wall time does not.
+   */
+  public static double[] scan(JavaSparkContext sc, RowSource source) {
+    sc.setJobDescription("bench: read and decode every row");
+    try {
+      long t0 = System.nanoTime();
+      long[] rowsCpu = source.rdd().mapPartitions(it -> {
+        long c0 = THREADS.getCurrentThreadCpuTime();
+        long count = 0;
+        var blocks = source.blocks(it, id -> true, 1024);
+        while (blocks.hasNext()) {
+          count += blocks.next().n();
+        }
+        return List.of(new long[] {count, THREADS.getCurrentThreadCpuTime() - c0}).iterator();
+      }).reduce((a, b) -> new long[] {a[0] + b[0], a[1] + b[1]});
+      return new double[] {(System.nanoTime() - t0) / 1e9, rowsCpu[0], rowsCpu[1] / 1e9};
+    } finally {
+      sc.setJobDescription(null);
+    }
+  }
+
+  private static final java.lang.management.ThreadMXBean THREADS =
+      java.lang.management.ManagementFactory.getThreadMXBean();
+
+  /** SGEMM GFLOP per CPU-second of one thread, at the DᵀY chunk shape (best of three after a warm-up). */
+  public static double sgemmCpuRate(int d, int m, int chunk) {
+    SplittableRandom rng = new SplittableRandom(2);
+    float[] D = new float[d * m];
+    float[] Y = new float[d * chunk];
+    for (int i = 0; i < D.length; i++) {
+      D[i] = (float) rng.nextGaussian();
+    }
+    for (int i = 0; i < Y.length; i++) {
+      Y[i] = (float) rng.nextGaussian();
+    }
+    float[] P = new float[m * chunk];
+    double best = 0;
+    for (int rep = 0; rep < 4; rep++) {
+      long c0 = THREADS.getCurrentThreadCpuTime();
+      Blas.correlations(D, d, 0, m, Y, 0, chunk, P);
+      double secs = (THREADS.getCurrentThreadCpuTime() - c0) / 1e9;
+      if (rep > 0) {
+        best = Math.max(best, 2.0 * m * d * chunk / secs / 1e9);
+      }
+    }
+    return best;
+  }
+
   public static ObjectNode run(SparkSession spark, String data, FitParams p, PrintStream out) throws Exception {
     JavaSparkContext sc = JavaSparkContext.fromSparkContext(spark.sparkContext());
     int slots = sc.defaultParallelism();
@@ -80,6 +131,35 @@ public final class Bench {
         System.getenv().getOrDefault("OPENBLAS_CORETYPE", "unset"));
     double rate = sgemmRate(d, m, Math.min(1024, (int) n), slots);
     out.printf("SGEMM %d x %d x %d on %d threads at once: %.1f GFLOP/s%n", m, Math.min(1024, n), d, slots, rate);
+    scan(sc, source); // warm-up: class loading, JIT, the page cache
+    double[] scan = scan(sc, source);
+    double readPerBatch = scan[0] * n / scan[1];
+    double gemmPerBatch = (2.0 * m * d * n + 2.0 * m * m * d) / (rate * 1e9);
+    out.printf("read+decode (%s column): %d rows in %.2f s = %.2f s per batch of %d rows = %.2f x the batch's GEMM "
+        + "time (%.0f MB/s of float32)%n", source.column.kind, (long) scan[1], scan[0], readPerBatch, n,
+        readPerBatch / gemmPerBatch, scan[1] * d * 4 / scan[0] / 1e6);
+    // the same in CPU time, which a busy machine does not distort: read CPU-seconds per batch over the CPU-seconds
+    // its GEMM takes on one thread
+    double cpuRate = sgemmCpuRate(d, m, Math.min(1024, (int) n));
+    double readCpuPerBatch = scan[2] * n / scan[1];
+    double gemmCpuPerBatch = (2.0 * m * d * n + 2.0 * m * m * d) / (cpuRate * 1e9);
+    out.printf("  in CPU time: %.2f CPU-s per batch; one thread's SGEMM %.1f GFLOP per CPU-s -> GEMM %.2f CPU-s per "
+        + "batch; read/GEMM = %.3f%n", readCpuPerBatch, cpuRate, gemmCpuPerBatch, readCpuPerBatch / gemmCpuPerBatch);
+    if (p.iterations() == 0) {
+      ObjectNode o = new ObjectMapper().createObjectNode();
+      o.put("d", d);
+      o.put("n", n);
+      o.put("column_kind", source.column.kind.toString());
+      o.put("sgemm_gflops", rate);
+      o.put("scan_seconds", scan[0]);
+      o.put("scan_rows", (long) scan[1]);
+      o.put("read_seconds_per_batch", readPerBatch);
+      o.put("read_over_gemm", readPerBatch / gemmPerBatch);
+      o.put("read_cpu_seconds_per_batch", readCpuPerBatch);
+      o.put("sgemm_gflops_per_cpu_second", cpuRate);
+      o.put("read_over_gemm_cpu", readCpuPerBatch / gemmCpuPerBatch);
+      return o;
+    }
     List<IterationMetrics> its = new ArrayList<>();
     FitLoop.Result r = SparkFit.fit(sc, source, p, its::add);
     // the first iteration pays JIT warm-up and Spark's first-job costs; average the others when there are any
@@ -131,6 +211,10 @@ public final class Bench {
     o.put("gemm_seconds", gemmSeconds);
     o.put("iteration_seconds", total);
     o.put("roofline_ratio", total / gemmSeconds);
+    o.put("column_kind", source.column.kind.toString());
+    o.put("read_seconds_per_batch", readPerBatch);
+    o.put("read_over_gemm", readPerBatch / gemmPerBatch);
+    o.put("read_over_gemm_cpu", readCpuPerBatch / gemmCpuPerBatch);
     ObjectNode st = o.putObject("stages");
     stages.forEach(st::put);
     ObjectNode ts = o.putObject("task_seconds");

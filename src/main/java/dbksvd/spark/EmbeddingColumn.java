@@ -2,6 +2,9 @@ package dbksvd.spark;
 
 import org.apache.spark.ml.linalg.SQLDataTypes;
 import org.apache.spark.sql.catalyst.InternalRow;
+import org.apache.spark.sql.catalyst.expressions.UnsafeArrayData;
+import org.apache.spark.sql.catalyst.expressions.UnsafeRow;
+import org.apache.spark.unsafe.Platform;
 import org.apache.spark.sql.catalyst.util.ArrayData;
 import org.apache.spark.sql.types.ArrayType;
 import org.apache.spark.sql.types.DataType;
@@ -14,14 +17,16 @@ import java.util.Arrays;
 
 /**
  * Decodes the embedding column straight from Spark's internal rows into float[] (no boxing): array&lt;float&gt;,
- * array&lt;double&gt; or a Spark ML vector. Every value is checked: a null, a NaN, an infinity or a wrong length is
+ * array&lt;double&gt;, a Spark ML vector, or {@code binary} holding d float32 values little-endian (4·d bytes, the
+ * layout of numpy's {@code '<f4'}.tobytes(); {@code generate --format binary} writes it). The binary form is the fast
+ * one: Parquet stores it as one byte string per row, with no repetition levels to decode per element. Every value is checked: a null, a NaN, an infinity or a wrong length is
  * refused with one line naming the file, the row, the column and the value. All-zero rows are the caller's call
  * ({@link #isZero}, {@link #zeroRow}): refused or skipped as {@code dbksvd.input.zero-rows} says.
  */
 public final class EmbeddingColumn implements Serializable {
   private static final long serialVersionUID = 1L;
 
-  public enum Kind { FLOAT_ARRAY, DOUBLE_ARRAY, VECTOR }
+  public enum Kind { FLOAT_ARRAY, DOUBLE_ARRAY, VECTOR, FLOAT32_BINARY }
 
   public final String name;
   public final Kind kind;
@@ -53,8 +58,11 @@ public final class EmbeddingColumn implements Serializable {
     if (t.equals(SQLDataTypes.VectorType())) {
       return new EmbeddingColumn(name, Kind.VECTOR);
     }
+    if (t.equals(DataTypes.BinaryType)) {
+      return new EmbeddingColumn(name, Kind.FLOAT32_BINARY);
+    }
     throw new BadInputException("column '" + name + "' has type " + t.simpleString()
-        + "; expected array<float>, array<double> or a Spark ML vector");
+        + "; expected array<float>, array<double>, a Spark ML vector or binary (float32 little-endian)");
   }
 
   /** Length of the embedding in this row (for finding d), or -1 when null. */
@@ -65,7 +73,19 @@ public final class EmbeddingColumn implements Serializable {
     if (kind == Kind.VECTOR) {
       return vectorSize(row.getStruct(ordinal, 4));
     }
+    if (kind == Kind.FLOAT32_BINARY) {
+      return row.getBinary(ordinal).length / Float.BYTES;
+    }
     return row.getArray(ordinal).numElements();
+  }
+
+  /** d of a float32 binary value of this many bytes; a length that is not a multiple of 4 is refused. */
+  public int binaryDimension(int bytes, Where where) {
+    if (bytes % Float.BYTES != 0) {
+      throw new BadInputException(where.describe() + ": column '" + name + "' holds " + bytes + " bytes, not a "
+          + "whole number of float32 values (4 bytes each)");
+    }
+    return bytes / Float.BYTES;
   }
 
   /** A Spark ML vector's size: a dense vector leaves the size field null and has one value per entry. */
@@ -83,6 +103,10 @@ public final class EmbeddingColumn implements Serializable {
     }
     ArrayData a;
     switch (kind) {
+      case FLOAT32_BINARY -> {
+        byte[] b = row.getBinary(ordinal);
+        return b.length % Float.BYTES == 0 && allZeros(b); // a ragged length is refused when decoded
+      }
       case FLOAT_ARRAY -> {
         a = row.getArray(ordinal);
         for (int i = 0; i < a.numElements(); i++) {
@@ -101,6 +125,31 @@ public final class EmbeddingColumn implements Serializable {
       }
     }
     return true;
+  }
+
+  /** True when every float32 of b is ±0 (a NaN is not zero: it is refused when decoded). */
+  private static boolean allZeros(byte[] b) {
+    for (int i = 0; i < b.length; i += Float.BYTES) {
+      if ((float) LE_FLOAT.get(b, i) != 0f) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  private static final java.lang.invoke.VarHandle LE_FLOAT =
+      java.lang.invoke.MethodHandles.byteArrayViewVarHandle(float[].class, java.nio.ByteOrder.LITTLE_ENDIAN);
+
+  /** Copies d float32 little-endian values from b into dst[off..off+d) (b has been checked to hold 4·d bytes). */
+  static void floatsFromBytes(byte[] b, float[] dst, int off, int d) {
+    java.nio.ByteBuffer.wrap(b).order(java.nio.ByteOrder.LITTLE_ENDIAN).asFloatBuffer().get(dst, off, d);
+  }
+
+  /** float32 little-endian bytes of y[off..off+d), the binary embedding layout. */
+  public static byte[] bytesFromFloats(float[] y, int off, int d) {
+    byte[] b = new byte[d * Float.BYTES];
+    java.nio.ByteBuffer.wrap(b).order(java.nio.ByteOrder.LITTLE_ENDIAN).asFloatBuffer().put(y, off, d);
+    return b;
   }
 
   /** True when dst[off..off+d) is all zeros. */
@@ -130,12 +179,33 @@ public final class EmbeddingColumn implements Serializable {
       throw new BadInputException(where.describe() + ": column '" + name + "' is null");
     }
     switch (kind) {
+      case FLOAT32_BINARY -> {
+        if (NATIVE_LE && row instanceof UnsafeRow u) { // copy the bytes straight from the row into dst
+          long offsetAndSize = u.getLong(ordinal);
+          int bytes = (int) offsetAndSize;
+          checkLength(binaryDimension(bytes, where), d, where, dFrom);
+          Platform.copyMemory(u.getBaseObject(), u.getBaseOffset() + (offsetAndSize >>> 32), dst,
+              Platform.FLOAT_ARRAY_OFFSET + (long) Float.BYTES * off, bytes);
+        } else {
+          byte[] b = row.getBinary(ordinal);
+          checkLength(binaryDimension(b.length, where), d, where, dFrom);
+          floatsFromBytes(b, dst, off, d);
+        }
+      }
       case FLOAT_ARRAY -> {
         ArrayData a = row.getArray(ordinal);
         checkLength(a.numElements(), d, where, dFrom);
-        checkNoNulls(a, where);
-        for (int i = 0; i < d; i++) {
-          dst[off + i] = a.getFloat(i);
+        if (anyNull(a)) {
+          checkNoNulls(a, where);
+        }
+        if (a instanceof UnsafeArrayData u) { // one bulk copy of the values that follow the header
+          Platform.copyMemory(u.getBaseObject(),
+              u.getBaseOffset() + UnsafeArrayData.calculateHeaderPortionInBytes(d), dst,
+              Platform.FLOAT_ARRAY_OFFSET + (long) Float.BYTES * off, (long) Float.BYTES * d);
+        } else {
+          for (int i = 0; i < d; i++) {
+            dst[off + i] = a.getFloat(i);
+          }
         }
       }
       case DOUBLE_ARRAY -> {
@@ -163,12 +233,39 @@ public final class EmbeddingColumn implements Serializable {
         }
       }
     }
-    for (int i = 0; i < d; i++) {
-      float x = dst[off + i];
-      if (!Float.isFinite(x)) {
-        throw new BadInputException(where.describe() + ": column '" + name + "' has " + x + " at position " + i);
+    if (!allFinite(dst, off, d)) {
+      for (int i = 0; i < d; i++) {
+        float x = dst[off + i];
+        if (!Float.isFinite(x)) {
+          throw new BadInputException(where.describe() + ": column '" + name + "' has " + x + " at position " + i);
+        }
       }
     }
+  }
+
+  private static final boolean NATIVE_LE = java.nio.ByteOrder.nativeOrder() == java.nio.ByteOrder.LITTLE_ENDIAN;
+
+  /** No NaN or infinity in y[off..off+d): no exponent field is all ones (an int max the JIT vectorises). */
+  static boolean allFinite(float[] y, int off, int d) {
+    int top = 0;
+    for (int i = 0; i < d; i++) {
+      top = Math.max(top, Float.floatToRawIntBits(y[off + i]) & 0x7f800000);
+    }
+    return top != 0x7f800000;
+  }
+
+  /** Whether the array holds a null: Spark's unsafe arrays keep a null bit per element after the length word. */
+  private static boolean anyNull(ArrayData a) {
+    if (a instanceof UnsafeArrayData u) {
+      long bits = u.getBaseOffset() + 8;
+      for (int w = 0; w < (u.numElements() + 63) / 64; w++) {
+        if (Platform.getLong(u.getBaseObject(), bits + 8L * w) != 0) {
+          return true;
+        }
+      }
+      return false;
+    }
+    return true; // other kinds: the caller checks element by element
   }
 
   /**
@@ -181,7 +278,10 @@ public final class EmbeddingColumn implements Serializable {
       throw new BadInputException(where.describe() + ": column '" + name + "' is null");
     }
     Object v = row.get(field);
-    if (v instanceof org.apache.spark.ml.linalg.Vector vec) {
+    if (v instanceof byte[] b && kind == Kind.FLOAT32_BINARY) {
+      checkLength(binaryDimension(b.length, where), d, where, dFrom);
+      floatsFromBytes(b, dst, off, d);
+    } else if (v instanceof org.apache.spark.ml.linalg.Vector vec) {
       checkLength(vec.size(), d, where, dFrom);
       Arrays.fill(dst, off, off + d, 0f);
       vec.foreachActive((i, x) -> {

@@ -151,7 +151,7 @@ public final class RowSource implements Serializable {
       throw new BadInputException(name + ": column '" + columnName + "' is null in every row");
     }
     Row r0 = first.get(0);
-    int d = dimension(r0, column);
+    int d = dimension(r0, column, () -> "file " + r0.getString(1) + " row " + r0.getLong(2));
     String dFrom = "the length of file " + r0.getString(1) + " row " + r0.getLong(2);
     if (d < 1) {
       throw new BadInputException("file " + r0.getString(1) + " row " + r0.getLong(2) + ": column '" + columnName
@@ -252,8 +252,11 @@ public final class RowSource implements Serializable {
     return rowIndex <= runs[1][i] ? -1 : runs[2][i + 1];
   }
 
-  private static int dimension(Row r, EmbeddingColumn c) {
+  private static int dimension(Row r, EmbeddingColumn c, EmbeddingColumn.Where where) {
     Object v = r.get(0);
+    if (v instanceof byte[] b) {
+      return c.binaryDimension(b.length, where);
+    }
     if (v instanceof org.apache.spark.ml.linalg.Vector vec) {
       return vec.size();
     }

@@ -407,6 +407,42 @@ class BadInputTest {
     assertBadInput(run(fit(shortVec, out("model"))), "row 11", "has length 5", "expected 8");
   }
 
+  @Test
+  void float32BinaryColumnsAreReadLikeArraysAndCheckedAsStrictly() throws Exception {
+    IntFunction<Object> bytes = r -> dbksvd.spark.EmbeddingColumn.bytesFromFloats(good(r), 0, D);
+    String bin = dataset("binary", DataTypes.BinaryType, 40, bytes);
+    String arr = floats("asarray", -1, v -> v);
+    Path fromBin = out("model-bin");
+    Path fromArr = out("model-arr");
+    Run a = run(fit(bin, fromBin));
+    assertEquals(0, a.code(), a.err());
+    Run b = run(fit(arr, fromArr));
+    assertEquals(0, b.code(), b.err());
+    // the same floats, stored two ways: the same dictionary, bit for bit
+    assertTrue(Arrays.equals(Files.readAllBytes(fromBin.resolve("dictionary.npy")),
+        Files.readAllBytes(fromArr.resolve("dictionary.npy"))));
+
+    Path o = out("model");
+    String ragged = dataset("ragged", DataTypes.BinaryType, 40,
+        r -> r == 13 ? Arrays.copyOf((byte[]) bytes.apply(r), 30) : bytes.apply(r));
+    assertBadInput(run(fit(ragged, o)), "row 13", "'embedding'", "30 bytes", "float32");
+    String shorter = dataset("binshort", DataTypes.BinaryType, 40,
+        r -> dbksvd.spark.EmbeddingColumn.bytesFromFloats(good(r), 0, r == 9 ? D - 1 : D));
+    assertBadInput(run(fit(shorter, o)), "row 9", "has length 7", "expected 8");
+    String nan = dataset("binnan", DataTypes.BinaryType, 40, r -> {
+      float[] v = good(r);
+      if (r == 17) {
+        v[3] = Float.NaN;
+      }
+      return dbksvd.spark.EmbeddingColumn.bytesFromFloats(v, 0, D);
+    });
+    assertBadInput(run(fit(nan, o)), "row 17", "NaN", "position 3");
+    String zero = dataset("binzero", DataTypes.BinaryType, 40,
+        r -> r == 21 ? new byte[4 * D] : bytes.apply(r));
+    assertBadInput(run(fit(zero, o)), "row 21", "all zeros");
+    assertNothingAt(o);
+  }
+
   static double[] toDoubles(float[] v) {
     double[] x = new double[v.length];
     for (int i = 0; i < v.length; i++) {

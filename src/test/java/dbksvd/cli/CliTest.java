@@ -117,6 +117,28 @@ class CliTest {
   }
 
   @Test
+  void generateWritesBinaryFloat32WithTheSameValuesAsTheArrayForm() {
+    String bin = p("data-binary");
+    Run g = run("generate", "--output", bin, "--dim", "32", "--atoms", "48", "--k", "3", "--samples", "3000",
+        "--partitions", "2", "--seed", "4", "--format", "binary");
+    assertEquals(0, g.code(), g.err());
+    Dataset<Row> b = spark.read().parquet(bin);
+    assertEquals("binary", b.schema().apply("embedding").dataType().simpleString());
+    List<Row> binRows = b.orderBy("id").limit(40).collectAsList();
+    List<Row> arrRows = spark.read().parquet(data).orderBy("id").limit(40).collectAsList();
+    for (int r = 0; r < 40; r++) {
+      byte[] bytes = binRows.get(r).getAs("embedding");
+      float[] y = new float[32];
+      java.nio.ByteBuffer.wrap(bytes).order(java.nio.ByteOrder.LITTLE_ENDIAN).asFloatBuffer().get(y);
+      List<Float> a = arrRows.get(r).getList(1);
+      for (int i = 0; i < 32; i++) {
+        assertEquals(a.get(i), y[i], 0f, "row " + r + " position " + i);
+      }
+    }
+    assertEquals(2, run("generate", "--output", p("bad-format"), "--format", "csv").code());
+  }
+
+  @Test
   void encodeWritesSparseCodesAndCarriesColumns() {
     String codes = p("codes");
     Run e = run("encode", "--model", model, "--input", data, "--output", codes);
