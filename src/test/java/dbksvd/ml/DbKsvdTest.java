@@ -64,7 +64,7 @@ class DbKsvdTest {
   }
 
   /** The README's example: the estimator on a Parquet dataset, then codes for every row. */
-  static DbKsvdModel readmeExample(SparkSession spark, String path) {
+  static DbKsvdModel readmeExample(SparkSession spark, String path, String dir) throws java.io.IOException {
     Dataset<Row> embeddings = spark.read().parquet(path);   // column "embedding": array<float>
     DbKsvd dbksvd = new DbKsvd()
         .setInputCol("embedding")
@@ -76,7 +76,9 @@ class DbKsvdTest {
         .setSeed(5);
     DbKsvdModel model = dbksvd.fit(embeddings);
     Dataset<Row> coded = model.transform(embeddings);   // + "codes": sparse vector of length m
+    model.save(dir);                                     // DbKsvdModel.load(dir), or inside a PipelineModel
     assertEquals(1200, coded.count());
+    assertArrayEquals(model.dictionary(), DbKsvdModel.load(dir).dictionary());
     return model;
   }
 
@@ -85,7 +87,7 @@ class DbKsvdTest {
     String cliModel = tmp.resolve("cli-model").toString();
     assertEquals(0, Main.execute("fit", "--input", data, "--output", cliModel, "--atoms", "24", "--k", "2",
         "--batch-size", "500", "--iterations", "4", "--seed", "5"));
-    DbKsvdModel model = readmeExample(spark, data);
+    DbKsvdModel model = readmeExample(spark, data, tmp.resolve("readme-model").toString());
     ModelDir.Model cli = ModelDir.read(new Configuration(), cliModel);
     assertArrayEquals(cli.D(), model.dictionary(), "the estimator and fit --input learn the same D, bit for bit");
     assertEquals(4, model.trainingMetrics().size());
@@ -197,9 +199,9 @@ class DbKsvdTest {
     JsonNode meta = new ObjectMapper().readTree(Files.readString(metaFile));
     assertEquals(DbKsvdModel.class.getName(), meta.get("class").asText());
     assertEquals(6, meta.at("/paramMap/maxIter").asInt());
-    Dataset<Row> atoms = spark.read().parquet(stage.resolve("data").toString());
-    assertEquals(M, atoms.count());
-    assertEquals(List.of("atom", "vector"), List.of(atoms.columns()));
+    try (var s = Files.list(stage.resolve("data"))) { // read back above by PipelineModel.load
+      assertEquals(1, s.filter(p -> p.getFileName().toString().endsWith(".parquet")).count());
+    }
 
     // an unfitted pipeline round-trips its estimator's params
     String unfitted = tmp.resolve("pipeline").toString();
