@@ -246,6 +246,29 @@ class DbKsvdTest {
     assertEquals("partition 0 row 0: column 'embedding' has NaN at position 3", BadInputException.find(e));
   }
 
+  /** The "file" of the first row as RowSource numbers it: a Parquet file, or a partition for positional ids. */
+  static String firstFile(Dataset<Row> df, String column) {
+    RowSource src = RowSource.open(spark, df, column, RowSource.ZeroRows.REFUSE);
+    return src.rdd().map(r -> r.getUTF8String(1).toString()).first();
+  }
+
+  @Test
+  void fileScansKeepFileIdsThroughProjections() {
+    Dataset<Row> local = localColumns(new PlantedData(D, M, K, 30, 4), 200);
+    String[] cols = new String[D];
+    for (int i = 0; i < D; i++) {
+      cols[i] = "x" + i;
+    }
+    VectorAssembler assembler = new VectorAssembler().setInputCols(cols).setOutputCol("features");
+    assertEquals("partition 0", firstFile(assembler.transform(local), "features"));
+    String copy = tmp.resolve("columns").toString();
+    local.write().parquet(copy);
+    assertTrue(firstFile(assembler.transform(spark.read().parquet(copy)), "features").startsWith("file:"));
+    assertTrue(firstFile(spark.read().parquet(data).select("embedding"), "embedding").startsWith("file:"));
+    // a filtered scan no longer numbers each file's rows 0..count-1: positional ids
+    assertEquals("partition 0", firstFile(spark.read().parquet(data).where("id % 2 = 0"), "embedding"));
+  }
+
   @Test
   void paramsDefaultToReferenceConfAndAreChecked() {
     DbKsvd est = new DbKsvd();
