@@ -42,7 +42,7 @@ import java.util.concurrent.Callable;
 @Command(name = "dbksvd", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
     description = "DB-KSVD dictionary learning for embeddings on Apache Spark.",
     subcommands = {Main.Generate.class, Main.Fit.class, Main.Encode.class, Main.Evaluate.class, Main.Demo.class,
-        Main.BenchCommand.class})
+        Main.BenchCommand.class, Main.ExportCommand.class})
 public final class Main implements Runnable {
   /** Standard output as it is when written to (so that a caller, a test, can redirect it with System.setOut). */
   static final PrintStream OUT = new PrintStream(new OutputStream() {
@@ -549,6 +549,41 @@ public final class Main implements Runnable {
           org.apache.commons.io.FileUtils.deleteDirectory(tmp.toFile());
         }
       }
+      return 0;
+    }
+  }
+
+  @Command(name = "export", description = "Write a model's dictionary as npy, safetensors (+ cfg.json) or Parquet.")
+  static final class ExportCommand extends SparkCommand {
+    @Option(names = "--model", required = true, paramLabel = "MODEL_DIR") String model;
+    @Option(names = "--format", required = true, paramLabel = "npy|safetensors|parquet") String format;
+    @Option(names = "--output", required = true, paramLabel = "DIR") String output;
+    @Option(names = "--input", paramLabel = "DATA", description = "parquet: count each atom's usage over these rows")
+    String input;
+    @Option(names = "--column", paramLabel = "NAME") String column;
+    @Option(names = "--overwrite") boolean overwrite;
+
+    @Override
+    Map<String, Object> flags() {
+      return map("dbksvd.input.column", column);
+    }
+
+    @Override
+    int run(Config c, SparkSession spark) throws IOException {
+      dbksvd.io.Export.Format f = dbksvd.io.Export.Format.parse(format);
+      if (input != null && f != dbksvd.io.Export.Format.PARQUET) {
+        throw new IllegalArgumentException("--input (atom usage) applies to --format parquet only");
+      }
+      AtomicCheck.target(spark, output, overwrite);
+      ModelDir.Model mdl = ModelDir.read(spark.sparkContext().hadoopConfiguration(), model);
+      long[] usage = null;
+      if (input != null) {
+        RowSource source = RowSource.open(spark, input, c.getString("dbksvd.input.column"), Settings.zeroRows(c));
+        usage = dbksvd.spark.AtomUsage.count(JavaSparkContext.fromSparkContext(spark.sparkContext()), source, mdl,
+            c.getInt("dbksvd.encode.chunk"));
+      }
+      dbksvd.io.Export.write(spark, mdl, f, output, usage, overwrite);
+      OUT.printf("exported %s (d=%d, m=%d) as %s to %s%n", model, mdl.d(), mdl.m(), format, output);
       return 0;
     }
   }

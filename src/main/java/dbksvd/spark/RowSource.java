@@ -58,9 +58,17 @@ public final class RowSource implements Serializable {
   /** SKIP only: per file, the all-zero rows as runs {first[], last[], zero rows before the run[]}. */
   private final Map<String, long[][]> zeroRuns;
   private final transient JavaRDD<InternalRow> rdd;
+  /** True when the "files" are the partitions of a Dataset (see {@link #open(SparkSession, Dataset, String, ZeroRows)}). */
+  private final boolean positional;
 
   private RowSource(EmbeddingColumn column, int d, long rows, String dFrom, ZeroRows zeroRows,
       Map<String, Long> fileOffset, Map<String, long[][]> zeroRuns, JavaRDD<InternalRow> rdd) {
+    this(column, d, rows, dFrom, zeroRows, fileOffset, zeroRuns, rdd, false);
+  }
+
+  private RowSource(EmbeddingColumn column, int d, long rows, String dFrom, ZeroRows zeroRows,
+      Map<String, Long> fileOffset, Map<String, long[][]> zeroRuns, JavaRDD<InternalRow> rdd, boolean positional) {
+    this.positional = positional;
     this.column = column;
     this.d = d;
     this.rows = rows;
@@ -108,6 +116,120 @@ public final class RowSource implements Serializable {
    * @param input the path the user gave, for messages (null: unknown)
    */
   static RowSource open(SparkSession spark, Dataset<Row> data, String columnName, ZeroRows zeroRows, String input) {
+    return open(spark, data, columnName, zeroRows, input, true);
+  }
+
+  /**
+   * Opens any Dataset (the Spark ML estimator's entry point). A scan of Parquet or other files, also under
+   * projections such as a VectorAssembler's, keeps the file-based ids of {@link #open(SparkSession, String, String,
+   * ZeroRows)}: the estimator then trains on exactly the batches {@code fit --input} uses, for any partitioning.
+   * Any other Dataset (local data, a join, a filtered scan whose rows no longer number 0..count-1 per file) gets
+   * positional ids: partition p's rows follow all rows of partitions before it, in their order — what
+   * {@code zipWithIndex} gives, without its extra job. We chose this over copying the Dataset to a temporary
+   * Parquet directory (a full write of N·d floats) or persisting it (memory the caller may not have): the ids are
+   * stable as long as recomputing the Dataset yields its partitions in the same order, which holds for scans,
+   * projections, local data and sorts; a Dataset from a non-deterministic plan should be persisted by the caller,
+   * as Spark advises for its own iterative estimators (KMeans, ALS).
+   */
+  public static RowSource open(SparkSession spark, Dataset<Row> data, String columnName, ZeroRows zeroRows) {
+    EmbeddingColumn.of(data.schema(), columnName); // a missing or mistyped column is named before anything runs
+    boolean files;
+    try {
+      data.select(col("_metadata.file_path"), col("_metadata.row_index")).schema();
+      files = true;
+    } catch (Exception e) { // AnalysisException: not a file scan (or a plan that hides its metadata column)
+      files = false;
+    }
+    if (files) {
+      RowSource s = open(spark, data, columnName, zeroRows, null, false);
+      if (s != null) {
+        return s;
+      }
+    }
+    return openPositional(data, columnName, zeroRows);
+  }
+
+  /** Name of partition p as the "file" of positional ids (what error messages show). */
+  static String partitionName(int p) {
+    return "partition " + p;
+  }
+
+  private static RowSource openPositional(Dataset<Row> data, String columnName, ZeroRows zeroRows) {
+    EmbeddingColumn column = EmbeddingColumn.of(data.schema(), columnName);
+    JavaRDD<InternalRow> base = data.select(col(columnName)).queryExecution().toRdd().toJavaRDD();
+    // ordinal 0 the embedding, 1 the partition's name, 2 the row's index in its partition: the layout of a file
+    // scan, so everything downstream (decode, zero runs, messages) is shared
+    JavaRDD<InternalRow> rdd = base.mapPartitionsWithIndex((p, it) -> {
+      UTF8String name = UTF8String.fromString(partitionName(p));
+      return new Iterator<InternalRow>() {
+        long i = 0;
+
+        @Override
+        public boolean hasNext() {
+          return it.hasNext();
+        }
+
+        @Override
+        public InternalRow next() {
+          InternalRow r = it.next();
+          Object v = r.isNullAt(0) ? null : column.kind == EmbeddingColumn.Kind.VECTOR ? r.getStruct(0, 4).copy()
+              : r.getArray(0).copy(); // Spark reuses the row it hands out
+          return new org.apache.spark.sql.catalyst.expressions.GenericInternalRow(new Object[] {v, name, i++});
+        }
+      };
+    }, true);
+    // per partition: rows, and the index and length of its first non-null embedding (-1 when none)
+    List<long[]> parts = rdd.mapPartitionsWithIndex((p, it) -> {
+      long n = 0;
+      long first = -1;
+      long len = -1;
+      while (it.hasNext()) {
+        InternalRow r = it.next();
+        if (first < 0 && !r.isNullAt(0)) {
+          first = n;
+          len = column.length(r, 0);
+        }
+        n++;
+      }
+      return List.of(new long[] {p, n, first, len}).iterator();
+    }, true).collect();
+    long[][] sorted = parts.stream().sorted(Comparator.comparingLong(a -> a[0])).toArray(long[][]::new);
+    Map<String, long[][]> zeroRuns = zeroRows == ZeroRows.SKIP ? findZeroRuns(rdd, column) : Map.of();
+    Map<String, Long> offsets = new HashMap<>();
+    long total = 0;
+    long zeros = 0;
+    long[] firstRow = null;
+    for (long[] a : sorted) {
+      String name = partitionName((int) a[0]);
+      offsets.put(name, total);
+      long z = zeroCount(zeroRuns.get(name));
+      zeros += z;
+      total += a[1] - z;
+      if (firstRow == null && a[2] >= 0) {
+        firstRow = a;
+      }
+    }
+    if (sorted.length == 0 || total + zeros == 0) {
+      throw new BadInputException("the input has no rows");
+    }
+    if (total == 0) {
+      throw new BadInputException("the input: all " + zeros + " rows are all-zero embeddings "
+          + "(zero rows = skip leaves them out)");
+    }
+    if (firstRow == null) {
+      throw new BadInputException("the input: column '" + columnName + "' is null in every row");
+    }
+    int d = (int) firstRow[3];
+    String where = partitionName((int) firstRow[0]) + " row " + firstRow[2];
+    if (d < 1) {
+      throw new BadInputException(where + ": column '" + columnName + "' is empty (length 0)");
+    }
+    return new RowSource(column, d, total, "the length of " + where, zeroRows, offsets, zeroRuns, rdd, true);
+  }
+
+  /** @param strict refuse files whose rows do not number 0..count-1 (else: null, the caller numbers rows itself) */
+  private static RowSource open(SparkSession spark, Dataset<Row> data, String columnName, ZeroRows zeroRows,
+      String input, boolean strict) {
     String name = input == null ? "the input" : "input " + input;
     EmbeddingColumn column = EmbeddingColumn.of(data.schema(), columnName);
     Dataset<Row> sel = data.select(col(columnName), col("_metadata.file_path").as("file_path"),
@@ -128,6 +250,9 @@ public final class RowSource implements Serializable {
     for (String p : paths) {
       Row r = byPath.get(p);
       if (r.getLong(1) != r.getLong(2) + 1) {
+        if (!strict) {
+          return null;
+        }
         throw new IllegalStateException("file " + p + ": " + r.getLong(1) + " rows but last row index "
             + r.getLong(2));
       }
@@ -349,7 +474,8 @@ public final class RowSource implements Serializable {
         Y = Arrays.copyOf(Y, grown * d);
       }
       final UTF8String file = lastPath;
-      EmbeddingColumn.Where where = () -> "file " + file + " row " + rowIndex;
+      EmbeddingColumn.Where where = positional ? () -> file + " row " + rowIndex
+          : () -> "file " + file + " row " + rowIndex;
       column.decode(row, 0, Y, n * d, d, where, dFrom);
       if (zeroRows == ZeroRows.REFUSE && EmbeddingColumn.isZero(Y, n * d, d)) {
         throw column.zeroRow(where);

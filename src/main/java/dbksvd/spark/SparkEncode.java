@@ -49,6 +49,38 @@ public final class SparkEncode {
     FileSystem fs = target.getFileSystem(spark.sparkContext().hadoopConfiguration());
     AtomicDir.checkTarget(fs, target, overwrite);
     Dataset<Row> df = RowSource.read(spark, input);
+    JavaSparkContext sc = JavaSparkContext.fromSparkContext(spark.sparkContext());
+    Broadcast<Dictionary> bDict = sc.broadcast(new Dictionary(model.D(), model.d(), model.m()));
+    Dataset<Row> result;
+    try {
+      result = transform(spark, df, bDict, model.params(), column, outputColumn, chunk, zeroRows);
+    } catch (RuntimeException e) {
+      bDict.destroy();
+      throw e;
+    }
+    Path tmp = AtomicDir.tempSibling(target, "tmp");
+    sc.setJobDescription("encode " + input);
+    try {
+      result.write().parquet(tmp.toString());
+      AtomicDir.commit(fs, tmp, target, overwrite);
+    } catch (Exception e) { // a failed Spark job throws SparkException, undeclared: the partial output goes too
+      awaitCancelledTasks(sc);
+      fs.delete(tmp, true);
+      throw e;
+    } finally {
+      bDict.destroy();
+      sc.setJobDescription(null);
+    }
+    return spark.read().parquet(output).count();
+  }
+
+  /**
+   * The codes of every row of {@code df} as a new sparse vector column (length m) after the input's columns: the
+   * encode shared by {@code encode} and {@link dbksvd.ml.DbKsvdModel#transform}. Lazy: nothing runs until the result
+   * is used. Rows of a file scan are named in errors by file and row; other Datasets by partition and row.
+   */
+  public static Dataset<Row> transform(SparkSession spark, Dataset<Row> df, Broadcast<Dictionary> bDict, FitParams p,
+      String column, String outputColumn, int chunk, RowSource.ZeroRows zeroRows) {
     StructType inSchema = df.schema();
     EmbeddingColumn emb = EmbeddingColumn.of(inSchema, column);
     if (Arrays.asList(inSchema.fieldNames()).contains(outputColumn)) {
@@ -58,20 +90,27 @@ public final class SparkEncode {
     int field = inSchema.fieldIndex(column);
     int width = inSchema.size();
     StructType outSchema = inSchema.add(outputColumn, SQLDataTypes.VectorType(), false);
-    Dataset<Row> withLoc = df.select(col("*"), col("_metadata.file_path").as(FILE),
-        col("_metadata.row_index").as(ROW));
-    FitParams p = model.params();
-    int d = model.d();
-    int m = model.m();
-    JavaSparkContext sc = JavaSparkContext.fromSparkContext(spark.sparkContext());
-    Broadcast<Dictionary> bDict = sc.broadcast(new Dictionary(model.D(), d, m));
+    Dataset<Row> withLoc;
+    boolean files;
+    try {
+      withLoc = df.select(col("*"), col("_metadata.file_path").as(FILE), col("_metadata.row_index").as(ROW));
+      files = true;
+    } catch (Exception e) { // AnalysisException: not a file scan; rows are named by partition and position
+      withLoc = df;
+      files = false;
+    }
+    final boolean named = files;
+    Dictionary dict = bDict.value();
+    int d = dict.d;
+    int m = dict.m;
     var groups = p.groups();
     var encoder = p.newEncoder();
     int encodeChunk = p.encodeChunk();
     boolean refuseZero = zeroRows == RowSource.ZeroRows.REFUSE;
-    JavaRDD<Row> coded = withLoc.javaRDD().mapPartitions((Iterator<Row> it) -> new Iterator<Row>() {
+    JavaRDD<Row> coded = withLoc.javaRDD().mapPartitionsWithIndex((part, it) -> new Iterator<Row>() {
       final List<Row> pending = new ArrayList<>();
       Iterator<Row> out = java.util.Collections.emptyIterator();
+      long seen = 0;
 
       @Override
       public boolean hasNext() {
@@ -99,13 +138,16 @@ public final class SparkEncode {
         long[] ids = new long[n];
         for (int s = 0; s < n; s++) {
           Row r = pending.get(s);
-          EmbeddingColumn.Where where = () -> "file " + r.getString(width) + " row " + r.getLong(width + 1);
+          long at = seen + s;
+          EmbeddingColumn.Where where = named ? () -> "file " + r.getString(width) + " row " + r.getLong(width + 1)
+              : () -> RowSource.partitionName(part) + " row " + at;
           emb.decodeRow(r, field, Y, s * d, d, where);
           if (refuseZero && EmbeddingColumn.isZero(Y, s * d, d)) {
             throw emb.zeroRow(where);
           }
           ids[s] = s;
         }
+        seen += n;
         EncodedBlock eb = EncodedBlock.encode(bDict.value(), groups, encoder, Y, ids, encodeChunk);
         List<Row> rows = new ArrayList<>(n);
         for (int s = 0; s < n; s++) {
@@ -119,22 +161,8 @@ public final class SparkEncode {
         }
         return rows.iterator();
       }
-    });
-    Path tmp = AtomicDir.tempSibling(target, "tmp");
-    sc.setJobDescription("encode " + input);
-    try {
-      Dataset<Row> result = spark.createDataFrame(coded, outSchema);
-      result.write().parquet(tmp.toString());
-      AtomicDir.commit(fs, tmp, target, overwrite);
-    } catch (Exception e) { // a failed Spark job throws SparkException, undeclared: the partial output goes too
-      awaitCancelledTasks(sc);
-      fs.delete(tmp, true);
-      throw e;
-    } finally {
-      bDict.destroy();
-      sc.setJobDescription(null);
-    }
-    return spark.read().parquet(output).count();
+    }, true);
+    return spark.createDataFrame(coded, outSchema);
   }
 
   /**
