@@ -26,11 +26,16 @@ final class S3Proxy implements AutoCloseable {
   final int port;
   private final Process process;
 
+  private final Thread hook;
+
   private S3Proxy(Path dir, Path log, Process process, int port) {
     this.dir = dir;
     this.log = log;
     this.process = process;
     this.port = port;
+    // the server must not outlive the test JVM, however that ends
+    this.hook = new Thread(process::destroyForcibly, "s3proxy-stop");
+    Runtime.getRuntime().addShutdownHook(hook);
   }
 
   /** Starts the server on a free port of 127.0.0.1 with one access key pair and waits until it listens. */
@@ -96,6 +101,11 @@ final class S3Proxy implements AutoCloseable {
 
   @Override
   public void close() {
+    try {
+      Runtime.getRuntime().removeShutdownHook(hook);
+    } catch (IllegalStateException e) {
+      // already shutting down: the hook runs anyway
+    }
     process.destroy();
     try {
       if (!process.waitFor(10, TimeUnit.SECONDS)) {
