@@ -177,7 +177,8 @@ class S3aIT {
       String key = files.next().getPath().toUri().getPath().substring(1);
       String text = new String(readS3(key), StandardCharsets.ISO_8859_1);
       objects++;
-      if (text.contains(SECRET_KEY) || text.contains(ACCESS_KEY)) {
+      if (text.contains(SECRET_KEY) || text.contains(ACCESS_KEY) || key.contains(SECRET_KEY)
+          || key.contains(ACCESS_KEY)) {
         leaks.add(key);
       }
     }
