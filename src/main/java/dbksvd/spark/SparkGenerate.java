@@ -29,9 +29,24 @@ public final class SparkGenerate {
       .add("id", DataTypes.LongType, false)
       .add("embedding", DataTypes.createArrayType(DataTypes.FloatType, false), false);
 
+  /** As without labels, plus (for classes ≥ 2) the columns of {@link #LABEL_COLUMNS}. */
+  public static final String[] LABEL_COLUMNS = {"text", "label"};
+
   public static void write(SparkSession spark, String output, int d, int m, int k, long rows, double snrDb, long seed,
       int partitions, boolean overwrite) throws IOException {
+    write(spark, output, d, m, k, rows, snrDb, seed, partitions, overwrite, 0);
+  }
+
+  /**
+   * With {@code classes} ≥ 2, also {@code text} (string: the row's planted atoms and coefficients, e.g.
+   * "atom 3 (+1.20) atom 17 (-0.41)") and {@code label} (int: the class, marked by planted atom = class).
+   */
+  public static void write(SparkSession spark, String output, int d, int m, int k, long rows, double snrDb, long seed,
+      int partitions, boolean overwrite, int classes) throws IOException {
     PlantedData check = new PlantedData(d, m, k, snrDb, seed); // validates before any work
+    if (classes != 0) {
+      check.checkClasses(classes);
+    }
     if (rows < 1) {
       throw new IllegalArgumentException("samples must be at least 1, got " + rows);
     }
@@ -61,15 +76,29 @@ public final class SparkGenerate {
         @Override
         public Row next() {
           float[] y = new float[d];
-          planted.row(r, y, 0, null, null);
-          return RowFactory.create(r++, y);
+          if (classes == 0) {
+            planted.row(r, y, 0, null, null);
+            return RowFactory.create(r++, y);
+          }
+          int[] sup = new int[k];
+          float[] val = new float[k];
+          planted.row(r, y, 0, sup, val, classes);
+          StringBuilder text = new StringBuilder();
+          for (int t = 0; t < k; t++) {
+            text.append(t > 0 ? " " : "").append(String.format(java.util.Locale.ROOT, "atom %d (%+.2f)", sup[t],
+                val[t]));
+          }
+          int label = planted.label(r, classes);
+          return RowFactory.create(r++, y, text.toString(), label);
         }
       };
     });
     sc.setJobDescription("generate " + rows + " x " + d);
     Path tmp = AtomicDir.tempSibling(target, "tmp");
     try {
-      spark.createDataFrame(data, SCHEMA).write().parquet(tmp.toString());
+      StructType schema = classes == 0 ? SCHEMA : SCHEMA.add(LABEL_COLUMNS[0], DataTypes.StringType, false)
+          .add(LABEL_COLUMNS[1], DataTypes.IntegerType, false);
+      spark.createDataFrame(data, schema).write().parquet(tmp.toString());
       AtomicDir.commit(fs, tmp, target, overwrite);
     } catch (IOException | RuntimeException e) {
       fs.delete(tmp, true);
