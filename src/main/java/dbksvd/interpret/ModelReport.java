@@ -142,10 +142,11 @@ public final class ModelReport {
       figure(h, STAGES, stages(metrics), "Wall seconds per stage of each iteration (stacked).");
     }
     h.append("<h2>Parameters</h2>\n<table>\n");
+    ModelDir.paramsToJson(model.params()).fields().forEachRemaining(f -> row(h, "params." + f.getKey(), f.getValue()));
     Iterator<Map.Entry<String, JsonNode>> it = model.info().fields();
     while (it.hasNext()) {
       Map.Entry<String, JsonNode> e = it.next();
-      if (e.getKey().equals("metrics")) {
+      if (e.getKey().equals("metrics") || e.getKey().equals("params")) { // params: above, from the model itself
         continue;
       }
       if (e.getValue().isObject()) {

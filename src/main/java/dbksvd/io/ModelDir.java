@@ -164,7 +164,7 @@ public final class ModelDir {
     }
   }
 
-  static ObjectNode paramsToJson(FitParams p) {
+  public static ObjectNode paramsToJson(FitParams p) {
     ObjectNode o = JSON.createObjectNode();
     o.put("atoms", p.m());
     o.put("k", p.k());

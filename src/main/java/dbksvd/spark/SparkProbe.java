@@ -270,7 +270,9 @@ public final class SparkProbe {
     });
     Dataset<Row> df = spark.createDataFrame(rows, SCHEMA).cache();
     try {
-      LogisticRegression lr = new LogisticRegression().setMaxIter(100)
+      // a light L2 penalty (features standardised), as SAEBench's probes are regularised; it also keeps L-BFGS
+      // short on separable classes, where the unpenalised weights would grow without end
+      LogisticRegression lr = new LogisticRegression().setMaxIter(100).setRegParam(1e-3)
           .setFamily(classes > 2 ? "multinomial" : "binomial");
       LogisticRegressionModel fitted = lr.fit(df.where(col("test").equalTo(false)));
       return new MulticlassClassificationEvaluator().setMetricName("accuracy")

@@ -47,8 +47,8 @@ public final class PlantedData {
 
   /**
    * As {@link #row(long, float[], int, int[], float[])}; with {@code classes} ≥ 2 the row belongs to class
-   * {@link #label}(r, classes) = c and its support is atom c (the class's marker) plus k − 1 atoms drawn from
-   * [classes, m), so atom c appears exactly in the rows of class c. With classes = 0 the row is as without labels.
+   * {@link #label}(r, classes) = c and its support is atom c (the class's marker, with a positive coefficient) plus
+   * k − 1 atoms drawn from [classes, m), so atom c appears exactly in the rows of class c. With classes = 0 the row is as without labels.
    */
   public void row(long r, float[] y, int off, int[] support, float[] values, int classes) {
     SplittableRandom rng = Seeds.rng(seed, Seeds.GENERATE, r);
@@ -74,6 +74,9 @@ public final class PlantedData {
     java.util.Arrays.fill(y, off, off + d, 0f);
     for (int t = 0; t < k; t++) {
       float a = (float) gaussian(rng);
+      if (t == 0 && classes > 0) {
+        a = Math.abs(a); // the class marker points one way, as a concept's direction does in real embeddings
+      }
       if (values != null) {
         values[t] = a;
       }
