@@ -137,7 +137,8 @@ public final class InspectPage {
           .append("</td>");
       for (String c : columns) {
         var v = r.path("values").path(c);
-        h.append("<td>").append(v.isNull() || v.isMissingNode() ? "<i>null</i>" : esc(v.asText())).append("</td>");
+        h.append("<td>").append(v.isNull() || v.isMissingNode() ? "<i>null</i>" : esc(cut(v.asText(), MAX_CELL)))
+            .append("</td>");
       }
       h.append("<td>").append(esc(shortFile(r.path("file").asText()) + ":" + r.path("row").asLong()))
           .append("</td></tr>\n");
@@ -152,6 +153,13 @@ public final class InspectPage {
           .append("</a> (").append(String.format("%.2f", n.path("cosine").asDouble())).append(')');
     }
     return sb.toString();
+  }
+
+  /** Characters of a value shown in a page cell (atoms.json keeps more), so that a page of 4096 atoms stays light. */
+  static final int MAX_CELL = 300;
+
+  private static String cut(String s, int max) {
+    return s.length() > max ? s.substring(0, max) + "…" : s;
   }
 
   private static String snippet(com.fasterxml.jackson.databind.JsonNode row, String[] columns, int max) {
