@@ -272,7 +272,7 @@ public final class SparkProbe {
     try {
       // a light L2 penalty (features standardised), as SAEBench's probes are regularised; it also keeps L-BFGS
       // short on separable classes, where the unpenalised weights would grow without end
-      LogisticRegression lr = new LogisticRegression().setMaxIter(100).setRegParam(1e-3)
+      LogisticRegression lr = new LogisticRegression().setMaxIter(100).setRegParam(1e-3).setTol(1e-4) // tol: sklearn's default
           .setFamily(classes > 2 ? "multinomial" : "binomial");
       LogisticRegressionModel fitted = lr.fit(df.where(col("test").equalTo(false)));
       return new MulticlassClassificationEvaluator().setMetricName("accuracy")

@@ -114,6 +114,19 @@ class InterpretCliTest {
       }
       assertEquals(5, a.path("nearest").size());
     }
+    // bad input: one line naming the problem, exit 2, nothing written
+    String bad = p("inspect-bad");
+    CliTest.Run range = CliTest.run("inspect", "--model", truth, "--input", data, "--atoms", "40-99", "--output", bad);
+    assertEquals(2, range.code(), range.err());
+    assertTrue(range.err().contains("--atoms 40-99 is outside the model's atoms 0..47"), range.err());
+    CliTest.Run column = CliTest.run("inspect", "--model", truth, "--input", data, "--text-column", "title",
+        "--output", bad);
+    assertEquals(2, column.code(), column.err());
+    assertTrue(column.err().contains("input has no column 'title'"), column.err());
+    assertFalse(new File(bad).exists());
+    CliTest.Run exists = CliTest.run("inspect", "--model", truth, "--input", data, "--output", out);
+    assertEquals(2, exists.code(), exists.err());
+    assertTrue(exists.err().contains("already exists; pass --overwrite"), exists.err());
     String html = Files.readString(Path.of(out, "index.html"));
     assertTrue(html.contains("id=\"atom-47\""));
     assertTrue(html.contains("oninput=\"filter(this.value)\""));
@@ -153,6 +166,7 @@ class InterpretCliTest {
     String json = p("probe-split.json");
     ok("evaluate", "--model", truth, "--input", withSplit, "--label-column", "label", "--split-column", "part",
         "--probe-k", "1", "--json", json);
+    assertTrue(JSON.readTree(new File(json)).path("probe").path("probes").get(0).path("accuracy").asDouble() > 0.85);
     JsonNode probe = JSON.readTree(new File(json)).path("probe");
     assertEquals("column", probe.path("split").path("method").asText());
     assertEquals(600, probe.path("split").path("test_rows").asLong());
