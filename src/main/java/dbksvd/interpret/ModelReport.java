@@ -9,6 +9,7 @@ import dbksvd.metrics.DictionaryMetrics;
 import org.jfree.chart.ChartFactory;
 import org.jfree.chart.ChartUtils;
 import org.jfree.chart.JFreeChart;
+import org.jfree.chart.axis.NumberAxis;
 import org.jfree.chart.plot.PlotOrientation;
 import org.jfree.chart.plot.XYPlot;
 import org.jfree.chart.renderer.xy.XYBarRenderer;
@@ -82,7 +83,7 @@ public final class ModelReport {
       figure(h, FVE, line("FVE per iteration", "FVE", metrics, "fve"),
           "Fraction of variance explained on each iteration's outer batch, coded with the dictionary that entered "
               + "the iteration.");
-      figure(h, RELATIVE_ERROR, line("Relative error per iteration", "mean ‖y − Dx‖ / ‖y‖", metrics,
+      figure(h, RELATIVE_ERROR, line("Relative error per iteration", "mean |y − Dx| / |y|", metrics,
           "relative_error"), "Mean relative reconstruction error on the outer batch.");
       figure(h, L0, line("L0 per iteration", "mean non-zeros per code", metrics, "mean_l0"),
           "Mean number of non-zero coefficients per code.");
@@ -187,8 +188,28 @@ public final class ModelReport {
     }
     JFreeChart c = ChartFactory.createXYLineChart(title, "iteration", yLabel, data, PlotOrientation.VERTICAL,
         fields.length > 1, false, false);
+    style(c.getXYPlot());
+    c.getXYPlot().getDomainAxis().setStandardTickUnits(NumberAxis.createIntegerTickUnits());
+    var range = (NumberAxis) c.getXYPlot().getRangeAxis();
+    range.setAutoRangeIncludesZero(true);
+    if (data.getRangeUpperBound(false) <= 0) { // all zeros (e.g. no dead atoms): show 0..1, not ±1e-9
+      range.setRange(0, 1);
+    }
+    if (fields[0].endsWith("atoms")) {
+      range.setStandardTickUnits(NumberAxis.createIntegerTickUnits());
+    }
     c.setBackgroundPaint(Color.WHITE);
     return c;
+  }
+
+  /** White background, light grid lines, thicker lines. */
+  private static void style(XYPlot plot) {
+    plot.setBackgroundPaint(Color.WHITE);
+    plot.setDomainGridlinePaint(Color.LIGHT_GRAY);
+    plot.setRangeGridlinePaint(Color.LIGHT_GRAY);
+    for (int i = 0; i < plot.getSeriesCount(); i++) {
+      plot.getRenderer().setSeriesStroke(i, new java.awt.BasicStroke(2f));
+    }
   }
 
   private static JFreeChart histogram(String title, String xLabel, Map<String, double[]> series, int bins,
@@ -203,6 +224,8 @@ public final class ModelReport {
         series.size() > 1, false, false);
     c.setBackgroundPaint(Color.WHITE);
     XYPlot plot = c.getXYPlot();
+    style(plot);
+    plot.getRangeAxis().setStandardTickUnits(NumberAxis.createIntegerTickUnits()); // counts of atoms
     plot.setForegroundAlpha(series.size() > 1 ? 0.6f : 1f);
     XYBarRenderer r = (XYBarRenderer) plot.getRenderer();
     r.setBarPainter(new StandardXYBarPainter());
@@ -223,6 +246,8 @@ public final class ModelReport {
     JFreeChart c = ChartFactory.createStackedBarChart("Seconds per stage", "iteration", "seconds", data,
         PlotOrientation.VERTICAL, true, false, false);
     c.setBackgroundPaint(Color.WHITE);
+    c.getCategoryPlot().setBackgroundPaint(Color.WHITE);
+    c.getCategoryPlot().setRangeGridlinePaint(Color.LIGHT_GRAY);
     var r = (org.jfree.chart.renderer.category.BarRenderer) c.getCategoryPlot().getRenderer();
     r.setBarPainter(new org.jfree.chart.renderer.category.StandardBarPainter());
     r.setShadowVisible(false);
