@@ -13,6 +13,7 @@ import dbksvd.spark.Sessions;
 import dbksvd.spark.SparkEncode;
 import dbksvd.spark.SparkEvaluate;
 import dbksvd.spark.SparkGenerate;
+import dbksvd.spark.SparkProbe;
 import dbksvd.synth.PlantedData;
 import org.apache.hadoop.fs.FSDataOutputStream;
 import org.apache.hadoop.fs.FileSystem;
@@ -42,7 +43,7 @@ import java.util.concurrent.Callable;
 @Command(name = "dbksvd", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
     description = "DB-KSVD dictionary learning for embeddings on Apache Spark.",
     subcommands = {Main.Generate.class, Main.Fit.class, Main.Encode.class, Main.Evaluate.class, Main.Demo.class,
-        Main.BenchCommand.class, Main.ExportCommand.class})
+        Main.BenchCommand.class, Main.ExportCommand.class, Main.Inspect.class, Main.Report.class})
 public final class Main implements Runnable {
   /** Standard output as it is when written to (so that a caller, a test, can redirect it with System.setOut). */
   static final PrintStream OUT = new PrintStream(new OutputStream() {
@@ -306,6 +307,8 @@ public final class Main implements Runnable {
     @Option(names = "--truth", paramLabel = "MODEL_DIR", description = "also save the planted dictionary as a model")
     String truth;
     @Option(names = "--overwrite") boolean overwrite;
+    @Option(names = "--labels", paramLabel = "C", description = "also write columns text (the planted atoms) and "
+        + "label (one of C classes, each marked by planted atom = its class)") Integer labels;
 
     @Override
     Map<String, Object> flags() {
@@ -316,11 +319,16 @@ public final class Main implements Runnable {
 
     @Override
     int run(Config c, SparkSession spark) throws IOException {
-      return generate(c, spark, output, truth, overwrite);
+      return generate(c, spark, output, truth, overwrite, labels == null ? 0 : labels);
     }
   }
 
   static int generate(Config c, SparkSession spark, String output, String truth, boolean overwrite)
+      throws IOException {
+    return generate(c, spark, output, truth, overwrite, 0);
+  }
+
+  static int generate(Config c, SparkSession spark, String output, String truth, boolean overwrite, int classes)
       throws IOException {
     Config g = c.getConfig("dbksvd.generate");
     int d = g.getInt("dim");
@@ -333,7 +341,7 @@ public final class Main implements Runnable {
       AtomicCheck.target(spark, truth, overwrite);
     }
     SparkGenerate.write(spark, output, d, m, k, n, snr, seed, g.getInt("partitions"), overwrite,
-        SparkGenerate.Format.parse(g.getString("format")));
+        SparkGenerate.Format.parse(g.getString("format")), classes);
     OUT.printf("generated %d rows of dimension %d (planted m=%d, k=%d, snr %s dB) in %s%n", n, d, m, k,
         Double.isFinite(snr) ? snr : "inf", output);
     if (truth != null) {
@@ -422,6 +430,15 @@ public final class Main implements Runnable {
     @Option(names = "--reference", paramLabel = "MODEL_DIR") String reference;
     @Option(names = "--json", paramLabel = "FILE") String json;
     @Option(names = "--column", paramLabel = "NAME") String column;
+    @Option(names = "--label-column", paramLabel = "NAME", description = "k-sparse probing of this label column")
+    String labelColumn;
+    @Option(names = "--split-column", paramLabel = "NAME", description = "probe split per row: train or test "
+        + "(default: seeded, see --test-fraction)") String splitColumn;
+    @Option(names = "--probe-k", paramLabel = "K,...", split = ",", defaultValue = "1,5,20",
+        description = "atoms per probe (default: ${DEFAULT-VALUE})") int[] probeK;
+    @Option(names = "--test-fraction", defaultValue = "0.2", description = "seeded split: share of rows in the "
+        + "test split (default: ${DEFAULT-VALUE})") double testFraction;
+    @Option(names = "--split-seed", defaultValue = "0", description = "seed of the seeded split") long splitSeed;
 
     @Override
     Map<String, Object> flags() {
@@ -430,13 +447,23 @@ public final class Main implements Runnable {
 
     @Override
     int run(Config c, SparkSession spark) throws IOException {
-      evaluate(c, spark, model, input, reference, json);
+      if (labelColumn == null && splitColumn != null) {
+        throw new IllegalArgumentException("--split-column needs --label-column");
+      }
+      SparkProbe.Options probe = labelColumn == null ? null
+          : new SparkProbe.Options(labelColumn, splitColumn, probeK, testFraction, splitSeed);
+      evaluate(c, spark, model, input, reference, json, probe);
       return 0;
     }
   }
 
   static ObjectNode evaluate(Config c, SparkSession spark, String model, String input, String reference, String json)
       throws IOException {
+    return evaluate(c, spark, model, input, reference, json, null);
+  }
+
+  static ObjectNode evaluate(Config c, SparkSession spark, String model, String input, String reference, String json,
+      SparkProbe.Options probe) throws IOException {
     var hconf = spark.sparkContext().hadoopConfiguration();
     ModelDir.Model mdl = ModelDir.read(hconf, model);
     ModelDir.Model ref = reference == null ? null : ModelDir.read(hconf, reference);
@@ -445,6 +472,10 @@ public final class Main implements Runnable {
         c.getInt("dbksvd.encode.chunk"));
     o.put("model", model);
     o.put("input", input);
+    if (probe != null) {
+      o.set("probe", SparkProbe.run(spark, input, c.getString("dbksvd.input.column"), Settings.zeroRows(c), mdl,
+          probe, c.getInt("dbksvd.encode.chunk")));
+    }
     String text = new ObjectMapper().writerWithDefaultPrettyPrinter().writeValueAsString(o);
     OUT.println(text);
     if (json != null) {
@@ -549,6 +580,118 @@ public final class Main implements Runnable {
           org.apache.commons.io.FileUtils.deleteDirectory(tmp.toFile());
         }
       }
+      return 0;
+    }
+  }
+
+  @Command(name = "inspect", description = "Per atom: the rows with the largest coefficients, a sample of weaker "
+      + "ones, usage and nearest atoms; an HTML page and JSON.")
+  static final class Inspect extends SparkCommand {
+    @Option(names = "--model", required = true, paramLabel = "MODEL_DIR") String model;
+    @Option(names = "--input", required = true, paramLabel = "DATA") String input;
+    @Option(names = "--output", required = true, paramLabel = "DIR") String output;
+    @Option(names = "--text-column", paramLabel = "C", description = "the column to show and search") String text;
+    @Option(names = "--show-columns", paramLabel = "C,...", split = ",", description = "more columns to show")
+    List<String> show = new ArrayList<>();
+    @Option(names = "--atoms", paramLabel = "0-99|all", defaultValue = "all",
+        description = "atoms to inspect (default: ${DEFAULT-VALUE})") String atoms;
+    @Option(names = "--top", defaultValue = "20", description = "strongest rows per atom (default: ${DEFAULT-VALUE})")
+    int top;
+    @Option(names = "--sample", defaultValue = "5", description = "weaker rows per atom (default: ${DEFAULT-VALUE})")
+    int sample;
+    @Option(names = "--nearest", defaultValue = "5", description = "nearest atoms shown (default: ${DEFAULT-VALUE})")
+    int nearest;
+    @Option(names = "--seed", defaultValue = "0", description = "seed of the weaker rows' sample") long seed;
+    @Option(names = "--column", paramLabel = "NAME") String column;
+    @Option(names = "--overwrite") boolean overwrite;
+
+    @Override
+    Map<String, Object> flags() {
+      return map("dbksvd.input.column", column);
+    }
+
+    @Override
+    int run(Config c, SparkSession spark) throws IOException {
+      long t0 = System.nanoTime();
+      var hconf = spark.sparkContext().hadoopConfiguration();
+      AtomicCheck.target(spark, output, overwrite);
+      ModelDir.Model mdl = ModelDir.read(hconf, model);
+      int[] chosen = dbksvd.interpret.Atoms.parse(atoms, mdl.m());
+      List<String> columns = new ArrayList<>();
+      if (text != null) {
+        columns.add(text);
+      }
+      show.stream().filter(s -> !columns.contains(s)).forEach(columns::add);
+      var rows = dbksvd.spark.LabelledRows.open(spark, input, c.getString("dbksvd.input.column"), columns,
+          Settings.zeroRows(c));
+      var result = dbksvd.spark.SparkInspect.run(JavaSparkContext.fromSparkContext(spark.sparkContext()), rows, mdl,
+          chosen, top, sample, seed, c.getInt("dbksvd.encode.chunk"));
+      float[][] cos = new float[chosen.length][];
+      int[][] near = dbksvd.interpret.Atoms.nearest(mdl.D(), mdl.d(), mdl.m(), chosen, nearest, cos);
+      ObjectNode header = new ObjectMapper().createObjectNode();
+      header.put("model", model);
+      header.put("input", input);
+      header.put("d", mdl.d());
+      header.put("m", mdl.m());
+      header.put("text_column", text);
+      var json = dbksvd.interpret.InspectPage.json(result, columns.toArray(new String[0]), near, cos,
+          new dbksvd.interpret.InspectPage.Locator(rows::file, dbksvd.spark.LabelledRows::rowIndex), header);
+      String html = dbksvd.interpret.InspectPage.html(json);
+      Path target = new Path(output);
+      FileSystem fs = target.getFileSystem(hconf);
+      dbksvd.io.AtomicDir.write(fs, target, overwrite, tmp -> {
+        try (FSDataOutputStream out = fs.create(new Path(tmp, "atoms.json"), false)) {
+          out.write(new ObjectMapper().writerWithDefaultPrettyPrinter().writeValueAsBytes(json));
+        }
+        try (FSDataOutputStream out = fs.create(new Path(tmp, "index.html"), false)) {
+          out.write(html.getBytes(StandardCharsets.UTF_8));
+        }
+      });
+      OUT.printf("inspected %d atoms over %d rows in %.1f s: %s/index.html, %s/atoms.json%n", chosen.length,
+          result.rows, (System.nanoTime() - t0) / 1e9, output, output);
+      return 0;
+    }
+  }
+
+  @Command(name = "report", description = "One self-contained HTML report of a model: metrics per iteration, "
+      + "coherence, atom usage, time per stage, parameters.")
+  static final class Report extends SparkCommand {
+    @Option(names = "--model", required = true, paramLabel = "MODEL_DIR") String model;
+    @Option(names = "--output", required = true, paramLabel = "FILE") String output;
+    @Option(names = "--input", paramLabel = "DATA", description = "data to measure atom usage on (optional)")
+    String input;
+    @Option(names = "--usage-rows", defaultValue = "65536", paramLabel = "N",
+        description = "usage over the first N rows of --input (default: ${DEFAULT-VALUE})") long usageRows;
+    @Option(names = "--column", paramLabel = "NAME") String column;
+
+    @Override
+    Map<String, Object> flags() {
+      return map("dbksvd.input.column", column);
+    }
+
+    @Override
+    int run(Config c, SparkSession spark) throws IOException {
+      var hconf = spark.sparkContext().hadoopConfiguration();
+      ModelDir.Model mdl = ModelDir.read(hconf, model);
+      List<String> lines = ModelDir.readMetrics(hconf, model);
+      dbksvd.interpret.ModelReport.Usage usage = null;
+      if (input != null) {
+        RowSource source = RowSource.open(spark, input, c.getString("dbksvd.input.column"), Settings.zeroRows(c));
+        usage = dbksvd.spark.SparkReport.usage(JavaSparkContext.fromSparkContext(spark.sparkContext()), source, mdl,
+            usageRows, c.getInt("dbksvd.encode.chunk"));
+      }
+      String html = dbksvd.interpret.ModelReport.html(new Path(model).getName(), mdl, lines, usage);
+      Path p = new Path(output);
+      FileSystem fs = p.getFileSystem(hconf);
+      Path tmp = new Path(p.getParent(), "." + p.getName() + ".tmp");
+      try (FSDataOutputStream out = fs.create(tmp, true)) {
+        out.write(html.getBytes(StandardCharsets.UTF_8));
+      }
+      fs.delete(p, false);
+      if (!fs.rename(tmp, p)) {
+        throw new IOException("could not write " + output);
+      }
+      OUT.println("report written to " + output);
       return 0;
     }
   }

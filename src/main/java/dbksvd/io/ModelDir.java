@@ -53,6 +53,12 @@ public final class ModelDir {
   /** Writes the model atomically; an existing directory is replaced only when {@code overwrite}. */
   public static void write(Configuration conf, String dir, Model model, List<String> metricsLines, boolean overwrite)
       throws IOException {
+    write(conf, dir, model, metricsLines, overwrite, java.util.Map.of());
+  }
+
+  /** As above, with extra files (name to bytes, e.g. report.html) written into the directory before the rename. */
+  public static void write(Configuration conf, String dir, Model model, List<String> metricsLines, boolean overwrite,
+      java.util.Map<String, byte[]> extra) throws IOException {
     Path target = new Path(dir);
     FileSystem fs = target.getFileSystem(conf);
     AtomicDir.write(fs, target, overwrite, tmp -> {
@@ -84,6 +90,11 @@ public final class ModelDir {
       try (FSDataOutputStream out = fs.create(new Path(tmp, METRICS), false)) {
         for (String line : metricsLines) {
           out.write((line + "\n").getBytes(StandardCharsets.UTF_8));
+        }
+      }
+      for (var e : extra.entrySet()) {
+        try (FSDataOutputStream out = fs.create(new Path(tmp, e.getKey()), false)) {
+          out.write(e.getValue());
         }
       }
     });
@@ -153,7 +164,7 @@ public final class ModelDir {
     }
   }
 
-  static ObjectNode paramsToJson(FitParams p) {
+  public static ObjectNode paramsToJson(FitParams p) {
     ObjectNode o = JSON.createObjectNode();
     o.put("atoms", p.m());
     o.put("k", p.k());

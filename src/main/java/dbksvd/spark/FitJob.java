@@ -99,7 +99,10 @@ public final class FitJob {
     if (!lines.isEmpty()) {
       info.set("metrics", new ObjectMapper().readTree(lines.get(lines.size() - 1)));
     }
-    ModelDir.write(hconf, output, new ModelDir.Model(r.D(), r.d(), r.m(), p, info), lines, overwrite);
+    ModelDir.Model model = new ModelDir.Model(r.D(), r.d(), r.m(), p, info);
+    // report.html goes into the model directory; a report failure is a warning, never a lost model
+    ModelDir.write(hconf, output, model, lines, overwrite,
+        SparkReport.forFit(spark, source, output, model, lines, out));
     if (!c.getBoolean("dbksvd.fit.keep-checkpoints")) {
       checkpoints.clear();
     }

@@ -6,12 +6,13 @@ import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
+import org.apache.spark.sql.SparkSession;
 import org.apache.spark.sql.catalyst.InternalRow;
 import org.apache.spark.sql.catalyst.expressions.GenericInternalRow;
 import org.apache.spark.sql.catalyst.expressions.UnsafeArrayData;
-import org.apache.spark.sql.SparkSession;
 import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructType;
+import org.apache.spark.unsafe.types.UTF8String;
 
 import java.io.IOException;
 import java.util.ArrayList;
@@ -21,9 +22,9 @@ import java.util.List;
  * Writes planted synthetic data as Parquet: columns {@code id} (long, = the row id dbksvd assigns when it reads
  * the files back) and {@code embedding}, as array&lt;float&gt; or as binary (d float32 values little-endian, the
  * layout {@link EmbeddingColumn} decodes fastest). Rows go to the writer as internal rows holding primitive arrays,
- * so no float is boxed on the way. Partition i holds a contiguous range of rows, and its
- * file name sorts in partition order. Each row comes from its own seeded stream, so the data does not depend on the
- * number of partitions.
+ * so no float is boxed on the way. Partition i holds a contiguous range of rows, and its file name sorts in
+ * partition order. Each row comes from its own seeded stream, so the data does not depend on the number of
+ * partitions.
  */
 public final class SparkGenerate {
   private SparkGenerate() {}
@@ -34,6 +35,9 @@ public final class SparkGenerate {
   public static final StructType BINARY_SCHEMA = new StructType()
       .add("id", DataTypes.LongType, false)
       .add("embedding", DataTypes.BinaryType, false);
+
+  /** As without labels, plus (for classes ≥ 2) the columns of {@link #LABEL_COLUMNS}. */
+  public static final String[] LABEL_COLUMNS = {"text", "label"};
 
   /** How the embedding column is stored ({@code dbksvd.generate.format}). */
   public enum Format {
@@ -50,12 +54,19 @@ public final class SparkGenerate {
 
   public static void write(SparkSession spark, String output, int d, int m, int k, long rows, double snrDb, long seed,
       int partitions, boolean overwrite) throws IOException {
-    write(spark, output, d, m, k, rows, snrDb, seed, partitions, overwrite, Format.ARRAY);
+    write(spark, output, d, m, k, rows, snrDb, seed, partitions, overwrite, Format.ARRAY, 0);
   }
 
+  /**
+   * With {@code classes} ≥ 2, also {@code text} (string: the row's planted atoms and coefficients, e.g.
+   * "atom 3 (+1.20) atom 17 (-0.41)") and {@code label} (int: the class, marked by planted atom = class).
+   */
   public static void write(SparkSession spark, String output, int d, int m, int k, long rows, double snrDb, long seed,
-      int partitions, boolean overwrite, Format format) throws IOException {
+      int partitions, boolean overwrite, Format format, int classes) throws IOException {
     PlantedData check = new PlantedData(d, m, k, snrDb, seed); // validates before any work
+    if (classes != 0) {
+      check.checkClasses(classes);
+    }
     if (rows < 1) {
       throw new IllegalArgumentException("samples must be at least 1, got " + rows);
     }
@@ -78,6 +89,8 @@ public final class SparkGenerate {
       return new java.util.Iterator<InternalRow>() {
         long r = from;
         final float[] y = new float[d];
+        final int[] sup = new int[k];
+        final float[] val = new float[k];
 
         @Override
         public boolean hasNext() {
@@ -86,18 +99,33 @@ public final class SparkGenerate {
 
         @Override
         public InternalRow next() {
-          planted.row(r, y, 0, null, null);
+          if (classes == 0) {
+            planted.row(r, y, 0, null, null);
+          } else {
+            planted.row(r, y, 0, sup, val, classes);
+          }
           Object embedding = binary ? EmbeddingColumn.bytesFromFloats(y, 0, d) : UnsafeArrayData.fromPrimitiveArray(y);
-          return new GenericInternalRow(new Object[] {r++, embedding});
+          if (classes == 0) {
+            return new GenericInternalRow(new Object[] {r++, embedding});
+          }
+          StringBuilder text = new StringBuilder();
+          for (int t = 0; t < k; t++) {
+            text.append(t > 0 ? " " : "").append(String.format(java.util.Locale.ROOT, "atom %d (%+.2f)", sup[t],
+                val[t]));
+          }
+          int label = planted.label(r, classes);
+          return new GenericInternalRow(new Object[] {r++, embedding, UTF8String.fromString(text.toString()), label});
         }
       };
     });
     sc.setJobDescription("generate " + rows + " x " + d);
     Path tmp = AtomicDir.tempSibling(target, "tmp");
     try {
+      StructType base = binary ? BINARY_SCHEMA : SCHEMA;
+      StructType schema = classes == 0 ? base : base.add(LABEL_COLUMNS[0], DataTypes.StringType, false)
+          .add(LABEL_COLUMNS[1], DataTypes.IntegerType, false);
       // internalCreateDataFrame is Scala's private[sql], public in bytecode: it takes the rows as they are
-      ((org.apache.spark.sql.classic.SparkSession) spark)
-          .internalCreateDataFrame(data.rdd(), binary ? BINARY_SCHEMA : SCHEMA, false)
+      ((org.apache.spark.sql.classic.SparkSession) spark).internalCreateDataFrame(data.rdd(), schema, false)
           .write().parquet(tmp.toString());
       AtomicDir.commit(fs, tmp, target, overwrite);
     } catch (IOException | RuntimeException e) {

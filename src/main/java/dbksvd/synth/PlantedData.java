@@ -42,14 +42,28 @@ public final class PlantedData {
    * (length k).
    */
   public void row(long r, float[] y, int off, int[] support, float[] values) {
+    row(r, y, off, support, values, 0);
+  }
+
+  /**
+   * As {@link #row(long, float[], int, int[], float[])}; with {@code classes} ≥ 2 the row belongs to class
+   * {@link #label}(r, classes) = c and its support is atom c (the class's marker, with a positive coefficient) plus
+   * k − 1 atoms drawn from [classes, m), so atom c appears exactly in the rows of class c. With classes = 0 the row is as without labels.
+   */
+  public void row(long r, float[] y, int off, int[] support, float[] values, int classes) {
     SplittableRandom rng = Seeds.rng(seed, Seeds.GENERATE, r);
     // random support: k distinct atoms (partial Fisher-Yates over a small rejection set)
     int[] sup = support != null ? support : new int[k];
-    for (int t = 0; t < k; t++) {
+    int first = 0;
+    if (classes > 0) {
+      sup[0] = label(r, classes);
+      first = 1;
+    }
+    for (int t = first; t < k; t++) {
       int j;
       boolean dup;
       do {
-        j = rng.nextInt(m);
+        j = classes > 0 ? classes + rng.nextInt(m - classes) : rng.nextInt(m);
         dup = false;
         for (int u = 0; u < t; u++) {
           dup |= sup[u] == j;
@@ -60,6 +74,9 @@ public final class PlantedData {
     java.util.Arrays.fill(y, off, off + d, 0f);
     for (int t = 0; t < k; t++) {
       float a = (float) gaussian(rng);
+      if (t == 0 && classes > 0) {
+        a = Math.abs(a); // the class marker points one way, as a concept's direction does in real embeddings
+      }
       if (values != null) {
         values[t] = a;
       }
@@ -77,6 +94,19 @@ public final class PlantedData {
       for (int i = 0; i < d; i++) {
         y[off + i] += (float) (noise[i] * scale);
       }
+    }
+  }
+
+  /** Row r's class among {@code classes} (uniform, from its own stream, independent of the row's data). */
+  public int label(long r, int classes) {
+    return (int) Math.floorMod(Seeds.derive(seed, Seeds.GENERATE, -2, r), (long) classes);
+  }
+
+  /** Checks that {@code classes} marker atoms leave room for the other k − 1 atoms of a support. */
+  public void checkClasses(int classes) {
+    if (classes < 2 || classes > m || m - classes < k - 1) {
+      throw new IllegalArgumentException("--labels C needs 2 <= C and C + k - 1 <= m (C marker atoms plus k - 1 "
+          + "others); got C = " + classes + ", m = " + m + ", k = " + k);
     }
   }
 

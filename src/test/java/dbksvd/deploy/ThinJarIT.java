@@ -24,9 +24,9 @@ import java.util.stream.Stream;
 
 /**
  * The jar for spark-submit ({@code target/dbksvd-*.jar}, after package) is thin and whole: no Spark, Scala, Hadoop
- * or AWS SDK classes (the cluster provides them), Typesafe Config and picocli inside and relocated, and every class
+ * or AWS SDK classes (the cluster provides them), Typesafe Config, picocli and JFreeChart inside and relocated, and every class
  * that any class of the jar refers to is in the jar, in the JDK or in Spark's run time ({@code target/classpath.txt}
- * less Typesafe Config and picocli, as a Spark distribution is).
+ * less those three, as a Spark distribution is).
  */
 class ThinJarIT {
   static Path project;
@@ -57,7 +57,7 @@ class ThinJarIT {
     assertTrue(foreign.isEmpty(), "classes outside dbksvd/ (Spark, Scala, Hadoop, AWS SDK, unrelocated "
         + "libraries): " + foreign.subList(0, Math.min(20, foreign.size())));
     for (String prefix : List.of("org/apache/spark/", "scala/", "org/apache/hadoop/", "software/amazon/",
-        "com/typesafe/config/", "picocli/", "org/gaul/")) {
+        "com/typesafe/config/", "picocli/", "org/jfree/", "org/gaul/")) {
       assertTrue(entries.stream().noneMatch(e -> e.startsWith(prefix)), prefix + " in the jar");
     }
   }
@@ -66,7 +66,7 @@ class ThinJarIT {
   void holdsDbksvdAndItsRelocatedLibraries() throws IOException {
     for (String e : List.of("dbksvd/cli/Main.class", "dbksvd/spark/SparkFit.class", "dbksvd/io/ModelDir.class",
         "reference.conf", "dbksvd/shaded/com/typesafe/config/ConfigFactory.class",
-        "dbksvd/shaded/picocli/CommandLine.class")) {
+        "dbksvd/shaded/picocli/CommandLine.class", "dbksvd/shaded/org/jfree/chart/JFreeChart.class")) {
       assertTrue(entries.contains(e), e + " missing from " + jar);
     }
     try (JarFile jf = new JarFile(jar.toFile())) {
@@ -84,7 +84,8 @@ class ThinJarIT {
     int sparkJars = 0;
     for (String entry : cp.split(File.pathSeparator)) {
       String name = Path.of(entry).getFileName().toString();
-      boolean ours = name.startsWith("config-") && entry.contains("typesafe") || name.startsWith("picocli-");
+      boolean ours = name.startsWith("config-") && entry.contains("typesafe") || name.startsWith("picocli-")
+          || name.startsWith("jfreechart-");
       if (ours || !entry.endsWith(".jar")) {
         continue;
       }

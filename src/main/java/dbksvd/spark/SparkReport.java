@@ -1,0 +1,76 @@
+package dbksvd.spark;
+
+import dbksvd.encode.Dictionary;
+import dbksvd.encode.EncodedBlock;
+import dbksvd.interpret.ModelReport;
+import dbksvd.io.ModelDir;
+import dbksvd.loop.FitParams;
+import dbksvd.metrics.BatchStats;
+import org.apache.hadoop.fs.Path;
+import org.apache.spark.api.java.JavaSparkContext;
+import org.apache.spark.broadcast.Broadcast;
+import org.apache.spark.sql.SparkSession;
+
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.Map;
+
+/** {@code report}'s Spark part: atom usage measured by encoding the first rows of a dataset; the hook of fit. */
+public final class SparkReport {
+  private SparkReport() {}
+
+  public static final String FILE = "report.html";
+
+  /** Usage of every atom over the rows with id below {@code maxRows} (the first rows in file order). */
+  public static ModelReport.Usage usage(JavaSparkContext sc, RowSource source, ModelDir.Model model, long maxRows,
+      int chunk) {
+    int d = model.d();
+    int m = model.m();
+    if (source.d != d) {
+      throw new BadInputException("the input's embeddings have length " + source.d + " but the model's atoms have "
+          + d);
+    }
+    FitParams p = model.params();
+    Broadcast<Dictionary> bDict = sc.broadcast(new Dictionary(model.D(), d, m));
+    var groups = p.groups();
+    var encoder = p.newEncoder();
+    int encodeChunk = p.encodeChunk();
+    sc.setJobDescription("report: atom usage");
+    try {
+      List<BatchStats> parts = source.rdd().mapPartitions(it -> {
+        BatchStats st = new BatchStats(d, m);
+        var blocks = source.blocks(it, id -> id < maxRows, chunk);
+        while (blocks.hasNext()) {
+          RowSource.Block b = blocks.next();
+          st.add(EncodedBlock.encode(bDict.value(), groups, encoder, b.Y(), b.rowId(), encodeChunk), b.Y());
+        }
+        return List.of(st).iterator();
+      }).collect();
+      BatchStats stats = new BatchStats(d, m);
+      parts.forEach(stats::merge);
+      String what = stats.n < source.rows ? "the first " + stats.n + " of " + source.rows + " rows" : "all rows";
+      return new ModelReport.Usage(stats.usage, stats.n, "measured on " + what + " of the input");
+    } finally {
+      bDict.destroy();
+      sc.setJobDescription(null);
+    }
+  }
+
+  /**
+   * fit's report, as the extra file of the model directory, or no file when it fails: a report must never cost the
+   * model, so a failure is a warning only. Usage is measured on the first n rows (n = the batch size).
+   */
+  public static Map<String, byte[]> forFit(SparkSession spark, RowSource source, String output, ModelDir.Model model,
+      List<String> lines, PrintStream out) {
+    try {
+      ModelReport.Usage u = usage(JavaSparkContext.fromSparkContext(spark.sparkContext()), source, model,
+          model.params().batchSize(), 4096);
+      String html = ModelReport.html(new Path(output).getName(), model, lines, u);
+      return Map.of(FILE, html.getBytes(StandardCharsets.UTF_8));
+    } catch (Exception | LinkageError e) { // e.g. no fonts for the charts on a bare machine
+      out.println("warning: could not write " + FILE + " (" + e + "); the model is written without it");
+      return Map.of();
+    }
+  }
+}
