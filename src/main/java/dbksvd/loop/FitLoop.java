@@ -28,7 +28,16 @@ import java.util.function.Consumer;
 public final class FitLoop {
   private FitLoop() {}
 
-  public record Result(float[] D, int d, int m, List<IterationMetrics> history) {}
+  /**
+   * @param lastUsage per atom, the samples of the last iteration's batch whose code used it (coded with the D that
+   *     entered that iteration); null when no iteration ran
+   * @param lastBatch samples in that batch
+   */
+  public record Result(float[] D, int d, int m, List<IterationMetrics> history, long[] lastUsage, long lastBatch) {
+    public Result(float[] D, int d, int m, List<IterationMetrics> history) {
+      this(D, d, m, history, null, 0);
+    }
+  }
 
   public static Result fit(float[] Y, int d, FitParams p, Consumer<IterationMetrics> listener) {
     final int N = Y.length / d;
@@ -40,6 +49,7 @@ public final class FitLoop {
     float[] D = init(Y, d, N, p, order);
     List<IterationMetrics> history = new ArrayList<>();
     TopSingularTriplet.Scratch scratch = new TopSingularTriplet.Scratch();
+    BatchStats last = null;
     for (int t = 0; t < p.iterations(); t++) {
       IterationMetrics.Timer timer = new IterationMetrics.Timer();
       long[] rows = batchRows(order, t, N);
@@ -54,6 +64,7 @@ public final class FitLoop {
       TaskTimes tasks = new TaskTimes();
       EncodedBlock eb = EncodedBlock.encode(dict, groups, encoder, Yb, rows, p.encodeChunk(), tasks);
       BatchStats stats = new BatchStats(d, m).add(eb, Yb);
+      last = stats;
       timer.lap("encode");
       AtomBatches batches = AtomBatches.assign(groups, p.atomBatches(), p.seed(), t);
       long t0 = System.nanoTime();
@@ -82,7 +93,7 @@ public final class FitLoop {
         listener.accept(im);
       }
     }
-    return new Result(D, d, m, history);
+    return new Result(D, d, m, history, last == null ? null : last.usage, last == null ? 0 : last.n);
   }
 
   /** The row ids of outer batch t, ascending. */

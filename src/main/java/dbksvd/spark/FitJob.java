@@ -102,7 +102,7 @@ public final class FitJob {
     ModelDir.Model model = new ModelDir.Model(r.D(), r.d(), r.m(), p, info);
     // report.html goes into the model directory; a report failure is a warning, never a lost model
     ModelDir.write(hconf, output, model, lines, overwrite,
-        SparkReport.forFit(spark, source, output, model, lines, out));
+        SparkReport.forFit(spark, source, output, model, lines, r, out));
     if (!c.getBoolean("dbksvd.fit.keep-checkpoints")) {
       checkpoints.clear();
     }

@@ -172,8 +172,12 @@ public final class RowSource implements Serializable {
         @Override
         public InternalRow next() {
           InternalRow r = it.next();
-          Object v = r.isNullAt(0) ? null : column.kind == EmbeddingColumn.Kind.VECTOR ? r.getStruct(0, 4).copy()
-              : r.getArray(0).copy(); // Spark reuses the row it hands out
+          // Spark reuses the row it hands out: keep a copy (getBinary copies already)
+          Object v = r.isNullAt(0) ? null : switch (column.kind) {
+            case VECTOR -> r.getStruct(0, 4).copy();
+            case FLOAT32_BINARY -> r.getBinary(0);
+            default -> r.getArray(0).copy();
+          };
           return new org.apache.spark.sql.catalyst.expressions.GenericInternalRow(new Object[] {v, name, i++});
         }
       };

@@ -103,6 +103,7 @@ public final class SparkFit {
     }
     List<IterationMetrics> history = new ArrayList<>();
     OuterBatches outer = new OuterBatches(source, order, sc.defaultParallelism());
+    BatchStats last = null;
     for (int t = first; t < T; t++) {
       String label = "iteration " + (t + 1) + "/" + T;
       IterationMetrics.Timer timer = new IterationMetrics.Timer();
@@ -132,6 +133,7 @@ public final class SparkFit {
         stats.merge(st._1());
         tasks.merge(st._2());
       });
+      last = stats;
       timer.lap("encode");
 
       sc.setJobDescription(label + ": update");
@@ -205,7 +207,7 @@ public final class SparkFit {
       }
     }
     sc.setJobDescription(null);
-    return new FitLoop.Result(D, d, m, history);
+    return new FitLoop.Result(D, d, m, history, last == null ? null : last.usage, last == null ? 0 : last.n);
   }
 
   /** The initial D: m normalised samples (the first m rows of epoch 0) or uniform entries. */

@@ -59,13 +59,18 @@ public final class SparkReport {
 
   /**
    * fit's report, as the extra file of the model directory, or no file when it fails: a report must never cost the
-   * model, so a failure is a warning only. Usage is measured on the first n rows (n = the batch size).
+   * model, so a failure is a warning only. Usage is the last iteration's, counted while it encoded its batch (no
+   * extra pass over the data, which at the paper's scale would cost a read of the whole dataset); only a fit that
+   * ran no iteration (a resume of a finished one) measures it on the first n rows (n = the batch size).
    */
   public static Map<String, byte[]> forFit(SparkSession spark, RowSource source, String output, ModelDir.Model model,
-      List<String> lines, PrintStream out) {
+      List<String> lines, dbksvd.loop.FitLoop.Result fit, PrintStream out) {
     try {
-      ModelReport.Usage u = usage(JavaSparkContext.fromSparkContext(spark.sparkContext()), source, model,
-          model.params().batchSize(), 4096);
+      ModelReport.Usage u = fit.lastUsage() != null
+          ? new ModelReport.Usage(fit.lastUsage(), fit.lastBatch(), "counted on the last iteration's batch of "
+              + fit.lastBatch() + " rows (coded with the dictionary before its last update)")
+          : usage(JavaSparkContext.fromSparkContext(spark.sparkContext()), source, model,
+              model.params().batchSize(), 4096);
       String html = ModelReport.html(new Path(output).getName(), model, lines, u);
       return Map.of(FILE, html.getBytes(StandardCharsets.UTF_8));
     } catch (Exception | LinkageError e) { // e.g. no fonts for the charts on a bare machine

@@ -237,6 +237,14 @@ class DbKsvdTest {
     local.coalesce(1).write().parquet(copy);
     DbKsvd est = new DbKsvd().setNumAtoms(M).setK(K).setBatchSize(300).setMaxIter(3).setSeed(2);
     assertArrayEquals(est.fit(spark.read().parquet(copy)).dictionary(), est.fit(local).dictionary());
+    // the same values as a float32 binary column (positional ids too): the same dictionary
+    List<Row> binRows = new ArrayList<>();
+    for (int s = 0; s < n; s++) {
+      binRows.add(RowFactory.create((long) s, dbksvd.spark.EmbeddingColumn.bytesFromFloats(Y, s * D, D)));
+    }
+    Dataset<Row> localBinary = spark.createDataFrame(binRows,
+        new StructType().add("id", DataTypes.LongType).add("embedding", DataTypes.BinaryType));
+    assertArrayEquals(est.fit(local).dictionary(), est.fit(localBinary).dictionary());
 
     // a bad value is named by partition and row
     rows.set(0, RowFactory.create(0L, new ArrayList<>(List.of(1f, 2f, 3f, Float.NaN, 0f, 0f, 0f, 0f, 0f, 0f, 0f,
