@@ -564,7 +564,7 @@ public final class Main implements Runnable {
         int files = partitions > 0 ? partitions : spark.sparkContext().defaultParallelism();
         long t0 = System.nanoTime();
         SparkGenerate.write(spark, input, dim, atoms, k, batchSize, 20, 0, files, false,
-            SparkGenerate.Format.parse(format));
+            SparkGenerate.Format.parse(format), 0);
         OUT.printf("generated %d x %d as Parquet (%d files, %s column) in %.1f s%n", batchSize, dim, files, format,
             (System.nanoTime() - t0) / 1e9);
       }
