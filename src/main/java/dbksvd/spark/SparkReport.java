@@ -67,8 +67,8 @@ public final class SparkReport {
       List<String> lines, dbksvd.loop.FitLoop.Result fit, PrintStream out) {
     try {
       ModelReport.Usage u = fit.lastUsage() != null
-          ? new ModelReport.Usage(fit.lastUsage(), fit.lastBatch(), "counted on the last iteration's batch of "
-              + fit.lastBatch() + " rows (coded with the dictionary before its last update)")
+          ? new ModelReport.Usage(fit.lastUsage(), fit.lastBatch(), "counted on the batch of the last iteration, "
+              + fit.lastBatch() + " rows, coded with the dictionary before its last update")
           : usage(JavaSparkContext.fromSparkContext(spark.sparkContext()), source, model,
               model.params().batchSize(), 4096);
       String html = ModelReport.html(new Path(output).getName(), model, lines, u);

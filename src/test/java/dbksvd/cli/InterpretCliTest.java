@@ -226,7 +226,7 @@ class InterpretCliTest {
       double ink = inkShare(img);
       assertTrue(ink > 0.01 && ink < 0.9, id + ": share of non-white pixels " + ink);
     }
-    assertTrue(html.contains("counted on the last iteration's batch of 1000 rows"), "usage from the fit itself");
+    assertTrue(html.contains("counted on the batch of the last iteration, 1000 rows"), "usage from the fit itself");
     assertTrue(html.contains("<th>params.matryoshka</th><td>4</td>"));
     assertFalse(html.contains("src=\"http"), "self-contained");
     // the report command on the planted dictionary: no iterations, usage measured on all rows
