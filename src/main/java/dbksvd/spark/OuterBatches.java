@@ -47,7 +47,7 @@ final class OuterBatches {
   JavaRDD<RowSource.Block> of(long t) {
     if (!staging()) {
       RowSource src = source;
-      return src.rdd().mapPartitions(it -> List.of(src.collect(it, id -> true)).iterator());
+      return src.rdd().mapPartitions(it -> once(() -> src.collect(it, id -> true)));
     }
     long epoch = order.epochOf(t);
     if (epoch != stagedEpoch) {
@@ -59,7 +59,31 @@ final class OuterBatches {
         new InBatch(b, slots));
     final int d = source.d;
     return new JavaRDD<>(pruned, ClassTag$.MODULE$.apply(Tuple2.class)).map(kv -> kv._2())
-        .mapPartitions(it -> List.of(merge(it, d)).iterator());
+        .mapPartitions(it -> once(() -> merge(it, d)));
+  }
+
+  /**
+   * One block, read when the consumer asks for it (not when Spark hands the iterator over), so that the encode
+   * task's read timer sees the reading and decoding of its rows.
+   */
+  private static java.util.Iterator<RowSource.Block> once(java.util.function.Supplier<RowSource.Block> read) {
+    return new java.util.Iterator<>() {
+      boolean done;
+
+      @Override
+      public boolean hasNext() {
+        return !done;
+      }
+
+      @Override
+      public RowSource.Block next() {
+        if (done) {
+          throw new java.util.NoSuchElementException();
+        }
+        done = true;
+        return read.get();
+      }
+    };
   }
 
   /** One pass over the dataset: each row to (its batch in this epoch, a slot by its position in the batch). */
