@@ -33,15 +33,8 @@ public final class Bench {
    * once (each task runs single-threaded BLAS). Best of three.
    */
   public static double sgemmRate(int d, int m, int chunk, int slots) throws Exception {
-    SplittableRandom rng = new SplittableRandom(1);
-    float[] D = new float[d * m];
-    float[] Y = new float[d * chunk];
-    for (int i = 0; i < D.length; i++) {
-      D[i] = (float) rng.nextGaussian();
-    }
-    for (int i = 0; i < Y.length; i++) {
-      Y[i] = (float) rng.nextGaussian();
-    }
+    float[] D = gaussian(d * m, 1);
+    float[] Y = gaussian(d * chunk, 2);
     ExecutorService pool = Executors.newFixedThreadPool(slots);
     try {
       double best = 0;
@@ -66,6 +59,16 @@ public final class Bench {
     } finally {
       pool.shutdownNow();
     }
+  }
+
+  /** n standard normal floats from a fixed seed: operands for the SGEMM measurements. */
+  private static float[] gaussian(int n, long seed) {
+    SplittableRandom rng = new SplittableRandom(seed);
+    float[] x = new float[n];
+    for (int i = 0; i < n; i++) {
+      x[i] = (float) rng.nextGaussian();
+    }
+    return x;
   }
 
   /**
@@ -97,15 +100,8 @@ public final class Bench {
 
   /** SGEMM GFLOP per CPU-second of one thread, at the DᵀY chunk shape (best of three after a warm-up). */
   public static double sgemmCpuRate(int d, int m, int chunk) {
-    SplittableRandom rng = new SplittableRandom(2);
-    float[] D = new float[d * m];
-    float[] Y = new float[d * chunk];
-    for (int i = 0; i < D.length; i++) {
-      D[i] = (float) rng.nextGaussian();
-    }
-    for (int i = 0; i < Y.length; i++) {
-      Y[i] = (float) rng.nextGaussian();
-    }
+    float[] D = gaussian(d * m, 1);
+    float[] Y = gaussian(d * chunk, 2);
     float[] P = new float[m * chunk];
     double best = 0;
     for (int rep = 0; rep < 4; rep++) {
