@@ -525,7 +525,7 @@ public final class Main implements Runnable {
       OUT.println("demo outputs in " + new File(dir).getAbsolutePath() + ":");
       OUT.println("  data        " + data + "   (Parquet, column 'embedding')");
       OUT.println("  truth       " + truth + "  (the planted dictionary)");
-      OUT.println("  model       " + model + "  (dictionary.npy, model.json, metrics.jsonl)");
+      OUT.println("  model       " + model + "  (dictionary.npy, model.json, metrics.jsonl, report.html)");
       OUT.println("  evaluation  " + report);
       OUT.printf("recovered %.1f%% of the planted atoms; FVE %.4f%n", 100 * ev.get("recovery_rate").asDouble(),
           ev.get("fve").asDouble());
