@@ -1,5 +1,6 @@
 package dbksvd.loop;
 
+import dbksvd.encode.Dictionary;
 import dbksvd.linalg.Blas;
 import dbksvd.update.AtomBatchUpdate;
 import dbksvd.update.AtomBatches;
@@ -17,8 +18,18 @@ import java.util.function.IntFunction;
 public final class DictionaryStep {
   private DictionaryStep() {}
 
-  /** What the driver did to D after the update. */
-  public record Outcome(float[] D, int dead, int duplicates, int replaced) {}
+  /**
+   * What the driver did to D after the update.
+   *
+   * @param G DᵀD of the returned D when no atom was re-drawn (the next iteration's Gram matrix, computed here
+   *     already to find duplicates), else null
+   */
+  public record Outcome(float[] D, int dead, int duplicates, int replaced, float[] G) {}
+
+  /** The dictionary entering an iteration; G when the previous replacement step already formed it, else computed. */
+  public static Dictionary dictionary(float[] D, int d, int m, float[] G) {
+    return G != null ? new Dictionary(D, d, m, G) : new Dictionary(D, d, m);
+  }
 
   /** D with entries uniform in [−0.5, 0.5], columns normalised (KSVD.jl's start). */
   public static float[] uniformInit(int d, int m, long seed) {
@@ -69,6 +80,6 @@ public final class DictionaryStep {
     int[] atoms = plan[0];
     int duplicates = plan[1][0];
     int replaced = atoms.length == 0 ? 0 : Replacement.apply(D, d, atoms, worst.apply(atoms.length));
-    return new Outcome(D, atoms.length - duplicates, duplicates, replaced);
+    return new Outcome(D, atoms.length - duplicates, duplicates, replaced, atoms.length == 0 ? G : null);
   }
 }

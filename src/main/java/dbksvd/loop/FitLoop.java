@@ -50,6 +50,7 @@ public final class FitLoop {
     List<IterationMetrics> history = new ArrayList<>();
     TopSingularTriplet.Scratch scratch = new TopSingularTriplet.Scratch();
     BatchStats last = null;
+    float[] G = null; // DᵀD of D when the last replacement step formed it already
     for (int t = 0; t < p.iterations(); t++) {
       IterationMetrics.Timer timer = new IterationMetrics.Timer();
       long[] rows = batchRows(order, t, N);
@@ -58,7 +59,7 @@ public final class FitLoop {
         System.arraycopy(Y, (int) rows[s] * d, Yb, s * d, d);
       }
       timer.lap("read");
-      Dictionary dict = new Dictionary(D, d, m);
+      Dictionary dict = DictionaryStep.dictionary(D, d, m, G);
       double[] coherence = DictionaryMetrics.perAtomCoherence(dict.G, m);
       timer.lap("gram");
       TaskTimes tasks = new TaskTimes();
@@ -84,6 +85,7 @@ public final class FitLoop {
       DictionaryStep.Outcome out = DictionaryStep.replace(Dnew, d, m, used, p.clearThreshold(),
           q -> Replacement.worst(eb, q));
       D = out.D();
+      G = out.G();
       timer.lap("replace");
       IterationMetrics im = new IterationMetrics(t, order.epochOf(t), stats.n, stats.fve(), stats.relativeError(),
           stats.meanL0(), out.dead(), out.duplicates(), out.replaced(), DictionaryMetrics.coherence(coherence),

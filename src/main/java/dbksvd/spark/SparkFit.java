@@ -104,10 +104,11 @@ public final class SparkFit {
     List<IterationMetrics> history = new ArrayList<>();
     OuterBatches outer = new OuterBatches(source, order, sc.defaultParallelism());
     BatchStats last = null;
+    float[] G = null; // DᵀD of D when the last replacement step formed it already
     for (int t = first; t < T; t++) {
       String label = "iteration " + (t + 1) + "/" + T;
       IterationMetrics.Timer timer = new IterationMetrics.Timer();
-      Dictionary dict = new Dictionary(D, d, m);
+      Dictionary dict = DictionaryStep.dictionary(D, d, m, G);
       double[] coherence = DictionaryMetrics.perAtomCoherence(dict.G, m);
       Broadcast<Dictionary> bDict = sc.broadcast(dict);
       timer.lap("gram");
@@ -186,6 +187,7 @@ public final class SparkFit {
         return Replacement.mergeWorst(lists, q);
       });
       D = out.D();
+      G = out.G();
       encoded.unpersist(false);
       bDict.destroy();
       timer.lap("replace");
