@@ -100,59 +100,36 @@ public final class LabelledRows implements Serializable {
 
   /** A partition's rows in blocks of at most {@code size}; d is the model's dimension. */
   public Iterator<Block> blocks(Iterator<Row> it, int d, int size) {
+    return RowSource.nonEmptyBlocks(it, () -> read(it, d, size), Block::n);
+  }
+
+  private Block read(Iterator<Row> it, int d, int size) {
     int width = extra.length;
-    return new Iterator<Block>() {
-      Block pending;
-
-      @Override
-      public boolean hasNext() {
-        while (pending == null && it.hasNext()) {
-          pending = read();
-          if (pending.n() == 0) {
-            pending = null;
-          }
+    long[] keys = new long[size];
+    float[] Y = new float[size * d];
+    Object[][] values = new Object[size][];
+    int n = 0;
+    while (n < size && it.hasNext()) {
+      Row r = it.next();
+      String path = r.getString(width + 1);
+      long rowIndex = r.getLong(width + 2);
+      EmbeddingColumn.Where where = () -> "file " + path + " row " + rowIndex;
+      column.decodeRow(r, 0, Y, n * d, d, where);
+      if (EmbeddingColumn.isZero(Y, n * d, d)) {
+        if (refuseZero) {
+          throw column.zeroRow(where);
         }
-        return pending != null;
+        continue; // left out (zero-rows = skip)
       }
-
-      @Override
-      public Block next() {
-        if (!hasNext()) {
-          throw new java.util.NoSuchElementException();
-        }
-        Block b = pending;
-        pending = null;
-        return b;
+      Object[] v = new Object[width];
+      for (int c = 0; c < width; c++) {
+        v[c] = r.get(c + 1);
       }
-
-      private Block read() {
-        long[] keys = new long[size];
-        float[] Y = new float[size * d];
-        Object[][] values = new Object[size][];
-        int n = 0;
-        while (n < size && it.hasNext()) {
-          Row r = it.next();
-          String path = r.getString(width + 1);
-          long rowIndex = r.getLong(width + 2);
-          EmbeddingColumn.Where where = () -> "file " + path + " row " + rowIndex;
-          column.decodeRow(r, 0, Y, n * d, d, where);
-          if (EmbeddingColumn.isZero(Y, n * d, d)) {
-            if (refuseZero) {
-              throw column.zeroRow(where);
-            }
-            continue; // left out (zero-rows = skip)
-          }
-          Object[] v = new Object[width];
-          for (int c = 0; c < width; c++) {
-            v[c] = r.get(c + 1);
-          }
-          values[n] = v;
-          keys[n] = ((long) fileIndex.get(path) << ROW_BITS) | rowIndex;
-          n++;
-        }
-        return new Block(Arrays.copyOf(keys, n), n * d == Y.length ? Y : Arrays.copyOf(Y, n * d),
-            Arrays.copyOf(values, n));
-      }
-    };
+      values[n] = v;
+      keys[n] = ((long) fileIndex.get(path) << ROW_BITS) | rowIndex;
+      n++;
+    }
+    return new Block(Arrays.copyOf(keys, n), n * d == Y.length ? Y : Arrays.copyOf(Y, n * d),
+        Arrays.copyOf(values, n));
   }
 }

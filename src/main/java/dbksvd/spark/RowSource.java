@@ -417,14 +417,23 @@ public final class RowSource implements Serializable {
 
   /** The wanted rows of a partition in blocks of at most {@code size} rows (bounded memory). */
   public Iterator<Block> blocks(Iterator<InternalRow> it, LongPredicate wanted, int size) {
+    return nonEmptyBlocks(it, () -> read(it, wanted, size), Block::n);
+  }
+
+  /**
+   * The blocks {@code read} makes while {@code rows} has rows, without the empty ones (a reader fills a block until
+   * it is full or the rows run out, so an empty block means the rows are gone).
+   */
+  static <B> Iterator<B> nonEmptyBlocks(Iterator<?> rows, java.util.function.Supplier<B> read,
+      java.util.function.ToIntFunction<B> size) {
     return new Iterator<>() {
-      Block pending;
+      B pending;
 
       @Override
       public boolean hasNext() {
-        if (pending == null && it.hasNext()) {
-          pending = read(it, wanted, size);
-          if (pending.n() == 0) {
+        while (pending == null && rows.hasNext()) {
+          pending = read.get();
+          if (size.applyAsInt(pending) == 0) {
             pending = null;
           }
         }
@@ -432,11 +441,11 @@ public final class RowSource implements Serializable {
       }
 
       @Override
-      public Block next() {
+      public B next() {
         if (!hasNext()) {
           throw new java.util.NoSuchElementException();
         }
-        Block b = pending;
+        B b = pending;
         pending = null;
         return b;
       }
