@@ -22,9 +22,7 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-import java.io.ByteArrayOutputStream;
 import java.io.InputStream;
-import java.io.PrintStream;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
@@ -42,17 +40,8 @@ class ExportTest {
   static PlantedData planted;
   static final ObjectMapper JSON = new ObjectMapper();
 
-  record Run(int code, String err) {}
-
-  static Run run(String... args) {
-    PrintStream old = System.err;
-    ByteArrayOutputStream buf = new ByteArrayOutputStream();
-    System.setErr(new PrintStream(buf, true, StandardCharsets.UTF_8));
-    try {
-      return new Run(Main.execute(args), buf.toString(StandardCharsets.UTF_8));
-    } finally {
-      System.setErr(old);
-    }
+  static CliTest.Run run(String... args) {
+    return CliTest.run(args);
   }
 
   /** A Matryoshka model (L = 2: groups of 4, 4, 8, 8 atoms, one non-zero each) holding a planted dictionary. */
@@ -85,7 +74,7 @@ class ExportTest {
   @Test
   void npyIsTheDictionary() throws Exception {
     Path o = out("npy");
-    Run r = run("export", "--model", model, "--format", "npy", "--output", o.toString());
+    CliTest.Run r = run("export", "--model", model, "--format", "npy", "--output", o.toString());
     assertEquals(0, r.code(), r.err());
     Npy.Matrix mat;
     try (InputStream in = Files.newInputStream(o.resolve("dictionary.npy"))) {
@@ -101,7 +90,7 @@ class ExportTest {
   @Test
   void safetensorsHoldsWdecAsMByD() throws Exception {
     Path o = out("sae");
-    Run r = run("export", "--model", model, "--format", "safetensors", "--output", o.toString());
+    CliTest.Run r = run("export", "--model", model, "--format", "safetensors", "--output", o.toString());
     assertEquals(0, r.code(), r.err());
     byte[] file = Files.readAllBytes(o.resolve("sae_weights.safetensors"));
     long n = ByteBuffer.wrap(file, 0, 8).order(ByteOrder.LITTLE_ENDIAN).getLong();
@@ -150,7 +139,7 @@ class ExportTest {
   @Test
   void parquetHasOneRowPerAtomWithUsageAndGroup() throws Exception {
     Path o = out("atoms");
-    Run r = run("export", "--model", model, "--format", "parquet", "--output", o.toString(), "--input", data);
+    CliTest.Run r = run("export", "--model", model, "--format", "parquet", "--output", o.toString(), "--input", data);
     assertEquals(0, r.code(), r.err());
     List<Row> rows = spark.read().parquet(o.toString()).orderBy("atom").collectAsList();
     assertEquals(M, rows.size());
@@ -185,7 +174,7 @@ class ExportTest {
     assertEquals(M, spark.read().parquet(o2.toString()).where("usage is null").count());
   }
 
-  static void assertOneLine(Run r, String line) {
+  static void assertOneLine(CliTest.Run r, String line) {
     assertEquals(2, r.code(), r.err());
     List<String> errors = r.err().lines().filter(l -> l.startsWith("dbksvd: error:")).toList();
     assertEquals(List.of("dbksvd: error: " + line), errors, r.err());
