@@ -102,12 +102,60 @@ public final class Blas {
     sgemm("T", "N", mAtoms, n, d, 1f, D, atomOffset * d, d, Y, sampleOffset * d, d, 0f, P, 0, mAtoms);
   }
 
-  /** G = DᵀD (m × m), the Gram matrix of the dictionary. */
+  /**
+   * G = DᵀD (m × m), the Gram matrix of the dictionary. With one BLAS thread per call (OPENBLAS_NUM_THREADS=1, as
+   * dbksvd runs it) the columns of G are split into blocks computed at once on the JVM's cores: the driver computes
+   * G while the executors wait for it. Blocks start at multiples of 48 columns, where OpenBLAS gives a column the
+   * same bits as in one call (see {@code GemmLanes}; {@code BlasTest} checks it), so the split changes nothing.
+   */
   public static float[] gram(float[] D, int d, int m) {
+    return gram(D, d, m, gramThreads());
+  }
+
+  /** {@link #gram(float[], int, int)} in {@code parts} column blocks, computed at once. */
+  public static float[] gram(float[] D, int d, int m, int parts) {
     float[] G = new float[m * m];
-    sgemm("T", "N", m, m, d, 1f, D, 0, d, D, 0, d, 0f, G, 0, m);
+    int blocks = Math.max(1, Math.min(parts, m / GRAM_ALIGN));
+    if (blocks == 1) {
+      sgemm("T", "N", m, m, d, 1f, D, 0, d, D, 0, d, 0f, G, 0, m);
+      return G;
+    }
+    int per = (m / blocks + GRAM_ALIGN - 1) / GRAM_ALIGN * GRAM_ALIGN;
+    java.util.List<java.util.concurrent.Future<?>> running = new java.util.ArrayList<>();
+    for (int c0 = per; c0 < m; c0 += per) {
+      final int from = c0;
+      final int cols = Math.min(per, m - c0);
+      running.add(GRAM_POOL.submit(() -> sgemm("T", "N", m, cols, d, 1f, D, 0, d, D, from * d, d, 0f, G,
+          from * m, m)));
+    }
+    sgemm("T", "N", m, Math.min(per, m), d, 1f, D, 0, d, D, 0, d, 0f, G, 0, m);
+    try {
+      for (java.util.concurrent.Future<?> f : running) {
+        f.get();
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("interrupted while computing G", e);
+    } catch (java.util.concurrent.ExecutionException e) {
+      throw new IllegalStateException("computing G failed", e.getCause());
+    }
     return G;
   }
+
+  /** Column blocks of G start at multiples of this (a multiple of every OpenBLAS single-precision tile width). */
+  static final int GRAM_ALIGN = 48;
+
+  /** Threads for G: the JVM's cores when each BLAS call is single-threaded, else 1 (OpenBLAS threads it). */
+  static int gramThreads() {
+    return "1".equals(System.getenv("OPENBLAS_NUM_THREADS")) ? Runtime.getRuntime().availableProcessors() : 1;
+  }
+
+  private static final java.util.concurrent.ExecutorService GRAM_POOL =
+      java.util.concurrent.Executors.newCachedThreadPool(r -> {
+        Thread t = new Thread(r, "dbksvd-gram");
+        t.setDaemon(true);
+        return t;
+      });
 
   /** y = alpha·op(A)·x + beta·y with A (rows × cols) column-major. */
   public static void sgemv(String trans, int rows, int cols, float alpha, float[] a, int offA, int lda,
