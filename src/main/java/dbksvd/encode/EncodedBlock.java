@@ -1,6 +1,7 @@
 package dbksvd.encode;
 
 import dbksvd.linalg.Blas;
+import dbksvd.linalg.Simd;
 
 /**
  * A block of samples after encoding: their ids, codes and residuals. This is what an encode task holds and
@@ -94,11 +95,22 @@ public final class EncodedBlock implements java.io.Serializable {
         }
         Blas.correlations(dict.D, d, a0, mg, call, 0, w, P);
         long t1 = System.nanoTime();
+        int held = -1; // a sample waiting for a partner: samples are coded two at a time
         for (int q = 0; q < w; q++) {
           int s = slot[q];
-          if (s >= 0) {
-            enc.encode(dict, a0, mg, P, q * mg, targetSq[s], codes, s, scratch);
+          if (s < 0) {
+            continue;
           }
+          if (held < 0) {
+            held = q;
+            continue;
+          }
+          int s1 = slot[held];
+          enc.encodePair(dict, a0, mg, P, held * mg, targetSq[s1], s1, q * mg, targetSq[s], s, codes, scratch);
+          held = -1;
+        }
+        if (held >= 0) {
+          enc.encode(dict, a0, mg, P, held * mg, targetSq[slot[held]], codes, slot[held], scratch);
         }
         tt.add(dbksvd.metrics.TaskTimes.DTY, t1 - t0);
         tt.add(dbksvd.metrics.TaskTimes.MP, System.nanoTime() - t1);
@@ -106,11 +118,16 @@ public final class EncodedBlock implements java.io.Serializable {
       long tr = System.nanoTime();
       // residual after this group: target − D_g X_g, computed exactly (not from the tracked norm)
       float[] r = target.length == (long) d * n ? target.clone() : java.util.Arrays.copyOf(target, d * n);
+      float[] coef = new float[codes.capacity];
+      int[] atomOff = new int[codes.capacity];
       for (int s = 0; s < n; s++) {
         int base = s * codes.capacity;
-        for (int t = firstSlot[s]; t < codes.count[s]; t++) {
-          Blas.axpy(d, -codes.value[base + t], dict.D, codes.atom[base + t] * d, r, s * d);
+        int c = 0;
+        for (int t = firstSlot[s]; t < codes.count[s]; t++, c++) {
+          coef[c] = -codes.value[base + t];
+          atomOff[c] = codes.atom[base + t] * d;
         }
+        Simd.axpyColumns(d, coef, dict.D, atomOff, c, r, s * d); // the bits of one axpy per atom, in one pass
         targetSq[s] = Blas.sqNorm(d, r, s * d);
       }
       residual[g] = r;

@@ -33,6 +33,17 @@ public interface Encoder extends java.io.Serializable {
   double encode(Dictionary dict, int atomOffset, int mAtoms, float[] p, int pOff, double ySqNorm,
       SparseCodes codes, int s, Object scratch);
 
+  /**
+   * Encodes two samples, s1 (correlations at {@code p1Off}) and s2 (at {@code p2Off}): the same codes, bit for bit,
+   * as two calls of {@link #encode}. An encoder may run the two in step, so that the memory traffic of one (its
+   * columns of G) overlaps that of the other.
+   */
+  default void encodePair(Dictionary dict, int atomOffset, int mAtoms, float[] p, int p1Off, double y1SqNorm, int s1,
+      int p2Off, double y2SqNorm, int s2, SparseCodes codes, Object scratch) {
+    encode(dict, atomOffset, mAtoms, p, p1Off, y1SqNorm, codes, s1, scratch);
+    encode(dict, atomOffset, mAtoms, p, p2Off, y2SqNorm, codes, s2, scratch);
+  }
+
   /** Work space for one thread encoding against up to mAtoms atoms. */
   Object newScratch(int mAtoms);
 }

@@ -75,6 +75,26 @@ public final class Simd {
   }
 
   /**
+   * {@link #subtractScaledArgmaxAbs} for two vectors at once (p1 at p1Off with a1 and the column at g1Off, p2 at
+   * p2Off with a2, g2Off): the same bits as two calls, in one pass over both. Returns the two indices as
+   * {@code (long) j1 << 32 | j2} (each as the single call returns it).
+   */
+  public static long subtractScaledArgmaxAbs2(float[] p, int p1Off, int p2Off, int len, float a1, float a2,
+      float[] g, int g1Off, int g2Off, int zero1, int zero2) {
+    if (!VECTOR) {
+      int j1 = subtractScaledArgmaxAbsScalar(p, p1Off, len, a1, g, g1Off, zero1);
+      int j2 = subtractScaledArgmaxAbsScalar(p, p2Off, len, a2, g, g2Off, zero2);
+      return ((long) j1 << 32) | (j2 & 0xffffffffL);
+    }
+    long best = SimdVector.subtractScaledMaxAbs2(p, p1Off, p2Off, len, a1, a2, g, g1Off, g2Off);
+    p[p1Off + zero1] = 0f;
+    p[p2Off + zero2] = 0f;
+    int j1 = SimdVector.locateAfterZero(p, p1Off, len, (int) (best >>> 32), -1f);
+    int j2 = SimdVector.locateAfterZero(p, p2Off, len, (int) best, -1f);
+    return ((long) j1 << 32) | (j2 & 0xffffffffL);
+  }
+
+  /**
    * Batch-OMP's correlation update {@code α = α⁰ − Σ_r γ_r·G[:, col_r]} for r = 0 .. size−1 (column r at
    * {@code G[colOff[r] ..]}; each term a product then a difference, in that order, as one pass per column would
    * do) in one pass over α; returns {@link #argmaxAbs}(α, aOff, len, 0) of the result.
@@ -137,6 +157,20 @@ public final class Simd {
     }
   }
 
+  /**
+   * y[offY ..] += Σ_t a[t]·x_t over n entries, x_t = x[xOff[t] ..], t = 0 .. c−1 in order for every entry: the
+   * bits of c {@link #axpy} calls, in one pass over y (four columns of x at a time).
+   */
+  public static void axpyColumns(int n, float[] a, float[] x, int[] xOff, int c, float[] y, int offY) {
+    if (VECTOR) {
+      SimdVector.axpyColumns(n, a, x, xOff, c, y, offY);
+    } else {
+      for (int t = 0; t < c; t++) {
+        axpyScalar(n, a[t], x, xOff[t], y, offY);
+      }
+    }
+  }
+
   /** y[offY ..] −= x[offX ..]·a over n entries. */
   public static void subtractScaled(int n, float a, float[] x, int offX, float[] y, int offY) {
     if (VECTOR) {
@@ -183,6 +217,47 @@ public final class Simd {
       for (int r = 0; r < d; r++) {
         w[wOff + r] = Math.fma(A[o + r], a, w[wOff + r]);
       }
+    }
+  }
+
+  /** 1.5·2^52: adding then subtracting it rounds a double of magnitude below 2^51 to an integer (half to even). */
+  static final double ROUND = 6755399441055744.0;
+
+  /**
+   * acc[offAcc ..] += round(a·x[offX ..]) over n entries, each product in double (exact for a float a) rounded to an
+   * integer, half to even; every |a·x_i| must be below 2^51 and every sum below 2^53, so that the sums are exact and
+   * do not depend on the order of the additions. The same bits on both paths.
+   */
+  public static void addRounded(int n, double a, float[] x, int offX, double[] acc, int offAcc) {
+    if (VECTOR) {
+      SimdVector.addRounded(n, a, x, offX, acc, offAcc);
+    } else {
+      addRoundedScalar(n, a, x, offX, acc, offAcc);
+    }
+  }
+
+  /**
+   * acc[accOff ..] += Σ_i round(a_i·A_col_i) over the c columns A[off[i] .. off[i] + d), each product rounded as in
+   * {@link #addRounded}; the sums are exact, so the grouping of columns (four per pass over acc) changes no bit.
+   */
+  public static void addRoundedColumns(float[] A, int[] off, int c, int d, double[] a, double[] acc, int accOff) {
+    if (VECTOR) {
+      SimdVector.addRoundedColumns(A, off, c, d, a, acc, accOff);
+    } else {
+      for (int i = 0; i < c; i++) {
+        addRoundedScalar(d, a[i], A, off[i], acc, accOff);
+      }
+    }
+  }
+
+  /** t rounded to an integer, half to even, for |t| below 2^51 (the rounding of {@link #addRounded}). */
+  public static double rounded(double t) {
+    return (t + ROUND) - ROUND;
+  }
+
+  static void addRoundedScalar(int n, double a, float[] x, int offX, double[] acc, int offAcc) {
+    for (int i = 0; i < n; i++) {
+      acc[offAcc + i] += (a * x[offX + i] + ROUND) - ROUND;
     }
   }
 
@@ -249,7 +324,10 @@ public final class Simd {
     }
   }
 
-  /** s_i = e_iᵀq for the c columns of E (q from qOff). */
+  /**
+   * s_i = e_iᵀq for the c columns of E (q from qOff). Each s_i depends on its column and q only, not on the other
+   * columns or its position among them (the Jacobi update relies on it: a sample's term is the same in any block).
+   */
   public static void transposeTimes(float[] A, int[] off, int c, int d, float[] q, int qOff, float[] s) {
     if (VECTOR) {
       SimdVector.transposeTimes(A, off, c, d, q, qOff, s);

@@ -1,5 +1,6 @@
 package dbksvd.linalg;
 
+import jdk.incubator.vector.DoubleVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorOperators;
@@ -152,6 +153,33 @@ final class SimdVector {
     return best;
   }
 
+  /** {@link #subtractScaledMaxAbs} of two vectors in one pass; the two maxima's bits as {@code hi << 32 | lo}. */
+  static long subtractScaledMaxAbs2(float[] p, int p1Off, int p2Off, int len, float a1, float a2, float[] g,
+      int g1Off, int g2Off) {
+    FloatVector av1 = FloatVector.broadcast(F, a1), av2 = FloatVector.broadcast(F, a2);
+    IntVector m1 = IntVector.zero(I), m2 = m1;
+    int bound = F.loopBound(len);
+    int i = 0;
+    for (; i < bound; i += L) {
+      FloatVector v1 = FloatVector.fromArray(F, p, p1Off + i).sub(FloatVector.fromArray(F, g, g1Off + i).mul(av1));
+      FloatVector v2 = FloatVector.fromArray(F, p, p2Off + i).sub(FloatVector.fromArray(F, g, g2Off + i).mul(av2));
+      v1.intoArray(p, p1Off + i);
+      v2.intoArray(p, p2Off + i);
+      m1 = m1.max(absBits(v1));
+      m2 = m2.max(absBits(v2));
+    }
+    int b1 = m1.reduceLanes(VectorOperators.MAX), b2 = m2.reduceLanes(VectorOperators.MAX);
+    for (; i < len; i++) {
+      float v1 = p[p1Off + i] - a1 * g[g1Off + i];
+      float v2 = p[p2Off + i] - a2 * g[g2Off + i];
+      p[p1Off + i] = v1;
+      p[p2Off + i] = v2;
+      b1 = Math.max(b1, Float.floatToRawIntBits(v1) & ABS);
+      b2 = Math.max(b2, Float.floatToRawIntBits(v2) & ABS);
+    }
+    return ((long) b1 << 32) | (b2 & 0xffffffffL);
+  }
+
   /**
    * The argmax after {@link #subtractScaledMaxAbs} and the zeroing of one entry: the first entry equal to the
    * maximum seen before the zeroing is the answer; none (the maximum was the zeroed entry, or a NaN) means a full
@@ -200,6 +228,39 @@ final class SimdVector {
     }
     for (; i < n; i++) {
       y[offY + i] += a * x[offX + i];
+    }
+  }
+
+  static void axpyColumns(int n, float[] a, float[] x, int[] xOff, int c, float[] y, int offY) {
+    int t = 0;
+    for (; t + 4 <= c; t += 4) {
+      axpy4(n, a[t], a[t + 1], a[t + 2], a[t + 3], x, xOff[t], xOff[t + 1], xOff[t + 2], xOff[t + 3], y, offY);
+    }
+    for (; t < c; t++) {
+      axpy(n, a[t], x, xOff[t], y, offY);
+    }
+  }
+
+  /** y = (((y + a0·x0) + a1·x1) + a2·x2) + a3·x3 entry by entry: four axpy calls' bits, four streams at once. */
+  private static void axpy4(int n, float a0, float a1, float a2, float a3, float[] x, int o0, int o1, int o2, int o3,
+      float[] y, int offY) {
+    int bound = F.loopBound(n);
+    int i = 0;
+    for (; i < bound; i += L) {
+      FloatVector v = FloatVector.fromArray(F, y, offY + i);
+      v = v.add(FloatVector.fromArray(F, x, o0 + i).mul(a0));
+      v = v.add(FloatVector.fromArray(F, x, o1 + i).mul(a1));
+      v = v.add(FloatVector.fromArray(F, x, o2 + i).mul(a2));
+      v = v.add(FloatVector.fromArray(F, x, o3 + i).mul(a3));
+      v.intoArray(y, offY + i);
+    }
+    for (; i < n; i++) {
+      float v = y[offY + i];
+      v += a0 * x[o0 + i];
+      v += a1 * x[o1 + i];
+      v += a2 * x[o2 + i];
+      v += a3 * x[o3 + i];
+      y[offY + i] = v;
     }
   }
 
@@ -290,6 +351,67 @@ final class SimdVector {
     }
   }
 
+  /** Doubles in a vector of half F's lanes (F2D widens each half of a float vector into one of these). */
+  private static final VectorSpecies<Double> D2 = VectorSpecies.of(double.class,
+      jdk.incubator.vector.VectorShape.forBitSize(F.vectorBitSize()));
+
+  static void addRounded(int n, double a, float[] x, int offX, double[] acc, int offAcc) {
+    DoubleVector av = DoubleVector.broadcast(D2, a);
+    DoubleVector round = DoubleVector.broadcast(D2, Simd.ROUND);
+    int h = D2.length();
+    int bound = F.loopBound(n);
+    int i = 0;
+    for (; i < bound; i += L) {
+      FloatVector xv = FloatVector.fromArray(F, x, offX + i);
+      DoubleVector lo = (DoubleVector) xv.convertShape(VectorOperators.F2D, D2, 0);
+      DoubleVector hi = (DoubleVector) xv.convertShape(VectorOperators.F2D, D2, 1);
+      DoubleVector.fromArray(D2, acc, offAcc + i).add(lo.mul(av).add(round).sub(round)).intoArray(acc, offAcc + i);
+      DoubleVector.fromArray(D2, acc, offAcc + i + h).add(hi.mul(av).add(round).sub(round))
+          .intoArray(acc, offAcc + i + h);
+    }
+    for (; i < n; i++) {
+      acc[offAcc + i] += (a * x[offX + i] + Simd.ROUND) - Simd.ROUND;
+    }
+  }
+
+  /** Four columns per pass over acc (four independent streams from memory), then one at a time. */
+  static void addRoundedColumns(float[] A, int[] off, int c, int d, double[] a, double[] acc, int accOff) {
+    int i = 0;
+    for (; i + 4 <= c; i += 4) {
+      addRounded4(A, off[i], off[i + 1], off[i + 2], off[i + 3], d, a[i], a[i + 1], a[i + 2], a[i + 3], acc, accOff);
+    }
+    for (; i < c; i++) {
+      addRounded(d, a[i], A, off[i], acc, accOff);
+    }
+  }
+
+  private static void addRounded4(float[] A, int o0, int o1, int o2, int o3, int d, double a0, double a1, double a2,
+      double a3, double[] acc, int accOff) {
+    DoubleVector b0 = DoubleVector.broadcast(D2, a0), b1 = DoubleVector.broadcast(D2, a1);
+    DoubleVector b2 = DoubleVector.broadcast(D2, a2), b3 = DoubleVector.broadcast(D2, a3);
+    DoubleVector round = DoubleVector.broadcast(D2, Simd.ROUND);
+    int h = D2.length();
+    int bound = F.loopBound(d);
+    int r = 0;
+    for (; r < bound; r += L) {
+      FloatVector x0 = FloatVector.fromArray(F, A, o0 + r), x1 = FloatVector.fromArray(F, A, o1 + r);
+      FloatVector x2 = FloatVector.fromArray(F, A, o2 + r), x3 = FloatVector.fromArray(F, A, o3 + r);
+      for (int part = 0; part < 2; part++) {
+        int o = accOff + r + part * h;
+        DoubleVector w = DoubleVector.fromArray(D2, acc, o);
+        w = w.add(((DoubleVector) x0.convertShape(VectorOperators.F2D, D2, part)).mul(b0).add(round).sub(round));
+        w = w.add(((DoubleVector) x1.convertShape(VectorOperators.F2D, D2, part)).mul(b1).add(round).sub(round));
+        w = w.add(((DoubleVector) x2.convertShape(VectorOperators.F2D, D2, part)).mul(b2).add(round).sub(round));
+        w = w.add(((DoubleVector) x3.convertShape(VectorOperators.F2D, D2, part)).mul(b3).add(round).sub(round));
+        w.intoArray(acc, o);
+      }
+    }
+    for (; r < d; r++) {
+      acc[accOff + r] += Simd.rounded(a0 * A[o0 + r]) + Simd.rounded(a1 * A[o1 + r]) + Simd.rounded(a2 * A[o2 + r])
+          + Simd.rounded(a3 * A[o3 + r]);
+    }
+  }
+
   // ---------------------------------------------------------------------------------------------------------------
   // reductions
 
@@ -312,7 +434,10 @@ final class SimdVector {
     return laneSum(buf, 0) + tail(x, offX, y, offY, i, n);
   }
 
-  /** s_i = e_iᵀq for the c columns of E: eight columns per pass over q (9 loads per 8 FMAs), then four, then one. */
+  /**
+   * s_i = e_iᵀq for the c columns of E: eight columns per pass over q (9 loads per 8 FMAs), then four, then one; every
+   * column by one FMA chain per lane, lanes summed in order, so a column's result is the same in any group.
+   */
   static void transposeTimes(float[] A, int[] off, int c, int d, float[] q, int qOff, float[] s) {
     transposeTimes(A, off, 0, c, d, q, qOff, s);
   }
@@ -330,8 +455,19 @@ final class SimdVector {
       sums(A, off, i, 4, d, q, qOff, buf, s);
     }
     for (; i < c; i++) {
-      s[i] = (float) dot(d, A, off[i], q, qOff);
+      dots1(A, off[i], d, q, qOff, buf);
+      sums(A, off, i, 1, d, q, qOff, buf, s);
     }
+  }
+
+  /** One column with the arithmetic of one column of {@link #dots8}: a column's dot does not depend on its group. */
+  private static void dots1(float[] A, int o, int d, float[] q, int qOff, float[] buf) {
+    FloatVector a = FloatVector.zero(F);
+    int bound = F.loopBound(d);
+    for (int r = 0; r < bound; r += L) {
+      a = FloatVector.fromArray(F, A, o + r).fma(FloatVector.fromArray(F, q, qOff + r), a);
+    }
+    a.intoArray(buf, 0);
   }
 
   /** s[i+k] from the accumulators in buf[k·L ..) and the scalar tail. */

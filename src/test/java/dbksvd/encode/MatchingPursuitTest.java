@@ -207,4 +207,47 @@ class MatchingPursuitTest {
     }
     assertTrue(reselected > 0, "no sample re-selected an atom; the case does not test accumulation");
   }
+
+  /**
+   * Two samples coded in step (encodePair) get the codes of two separate encode calls, bit for bit: the same
+   * atoms in the same slots with the same coefficients, also when rtol stops one sample before the other, when a
+   * sample is zero, and in a Matryoshka-like sub-range of the atoms.
+   */
+  @Test
+  void pairsCodeLikeSingles() {
+    SplittableRandom rng = new SplittableRandom(21);
+    int d = 24, m = 60;
+    float[] D = TestMath.randomUnitDictionary(d, m, rng);
+    Dictionary dict = new Dictionary(D, d, m);
+    int n = 40;
+    float[] Y = TestMath.gaussianMatrix(d, n, rng);
+    java.util.Arrays.fill(Y, 5 * d, 6 * d, 0f); // a zero sample: its first a is 0
+    for (double rtol : new double[] {0, 0.5, 0.9}) {
+      for (int[] range : new int[][] {{0, m}, {20, 25}}) {
+        MatchingPursuit mp = new MatchingPursuit(7, rtol);
+        float[] P = new float[range[1] * n];
+        Blas.correlations(D, d, range[0], range[1], Y, 0, n, P);
+        float[] P2 = P.clone();
+        SparseCodes single = new SparseCodes(n, 7);
+        SparseCodes paired = new SparseCodes(n, 7);
+        for (int s = 0; s < n; s++) {
+          mp.encode(dict, range[0], range[1], P, s * range[1], Blas.sqNorm(d, Y, s * d), single, s, null);
+        }
+        for (int s = 0; s + 1 < n; s += 2) {
+          mp.encodePair(dict, range[0], range[1], P2, s * range[1], Blas.sqNorm(d, Y, s * d), s, (s + 1) * range[1],
+              Blas.sqNorm(d, Y, (s + 1) * d), s + 1, paired, null);
+        }
+        for (int s = 0; s < n; s++) {
+          String at = "rtol " + rtol + " range " + range[0] + "+" + range[1] + " sample " + s;
+          assertEquals(single.count[s], paired.count[s], at);
+          for (int t = 0; t < single.count[s]; t++) {
+            assertEquals(single.atom[s * 7 + t], paired.atom[s * 7 + t], at);
+            assertEquals(Float.floatToIntBits(single.value[s * 7 + t]), Float.floatToIntBits(paired.value[s * 7 + t]),
+                at);
+          }
+        }
+        assertEquals(0, single.count[5], "the zero sample gets no atom");
+      }
+    }
+  }
 }

@@ -190,4 +190,62 @@ class SimdTest {
       assertArrayEquals(K, K2);
     }
   }
+
+  /** axpyColumns: the bits of one axpy per column, in order, on both paths; any count of columns. */
+  @Test
+  void axpyColumnsEqualsSuccessiveAxpys() {
+    SplittableRandom rng = new SplittableRandom(11);
+    for (int len : LENGTHS) {
+      for (int c : new int[] {0, 1, 3, 4, 5, 9}) {
+        float[] x = gaussian(c * (len + 2) + 1, rng);
+        float[] a = gaussian(c, rng);
+        int[] off = new int[c];
+        for (int t = 0; t < c; t++) {
+          off[t] = t * (len + 2) + rng.nextInt(2);
+        }
+        float[] y0 = gaussian(len + 1, rng);
+        float[] expected = y0.clone();
+        for (int t = 0; t < c; t++) {
+          Simd.axpyScalar(len, a[t], x, off[t], expected, 1);
+        }
+        float[] got = y0.clone();
+        Simd.axpyColumns(len, a, x, off, c, got, 1);
+        assertArrayEquals(expected, got, "len " + len + " columns " + c);
+      }
+    }
+  }
+
+  /**
+   * addRounded / addRoundedColumns: every product rounded to an integer and summed exactly, so any grouping and
+   * either path give the same bits, equal to the exact sum of the rounded products.
+   */
+  @Test
+  void roundedSumsAreExactInAnyGrouping() {
+    SplittableRandom rng = new SplittableRandom(12);
+    for (int len : LENGTHS) {
+      int c = 7;
+      float[] x = gaussian(c * len + 1, rng);
+      double[] a = new double[c];
+      int[] off = new int[c];
+      for (int t = 0; t < c; t++) {
+        a[t] = Math.scalb(TestMath.gaussian(rng), 40);
+        off[t] = t * len;
+      }
+      double[] one = new double[len];
+      for (int t = c - 1; t >= 0; t--) { // reverse order, one column at a time
+        Simd.addRoundedScalar(len, a[t], x, off[t], one, 0);
+      }
+      double[] grouped = new double[len];
+      Simd.addRoundedColumns(x, off, c, len, a, grouped, 0);
+      assertArrayEquals(one, grouped, "len " + len);
+      for (int i = 0; i < len; i++) {
+        long exact = 0;
+        for (int t = 0; t < c; t++) {
+          exact += Math.round(Math.rint(a[t] * x[off[t] + i]));
+        }
+        assertEquals((double) exact, grouped[i], "len " + len + " entry " + i);
+        assertEquals(grouped[i], Math.rint(grouped[i]), "an integer");
+      }
+    }
+  }
 }
