@@ -12,6 +12,7 @@ import dbksvd.synth.PlantedData;
 import dbksvd.update.AtomBatchBlock;
 import dbksvd.update.AtomBatchUpdate;
 import dbksvd.update.AtomBatches;
+import dbksvd.update.JacobiUpdate;
 import dbksvd.update.TopSingularTriplet;
 
 import java.io.IOException;
@@ -48,19 +49,21 @@ public final class CoreBenchmark {
 
   /** The benchmark's settings; names as in the paper. */
   record Params(int d, int m, int n, int k, long seed, int atomBatches, int chunk, double snrDb, int reps,
-      String json, double tol) {
+      String json, double tol, String update, int updatePasses) {
     static Params parse(String[] args) {
       int d = 2304, m = 4096, n = 8192, k = 20, batches = 4, chunk = 1024, reps = 1;
       long seed = 0;
       double snr = 20;
       double tol = TopSingularTriplet.DEFAULT.tol();
       String json = null;
+      String update = "gauss-seidel";
+      int updatePasses = 1;
       for (int i = 0; i < args.length; i++) {
         String a = args[i];
         if (a.equals("-h") || a.equals("--help")) {
           System.out.println("usage: CoreBenchmark [--dim d] [--atoms m] [--samples n] [--k k] [--seed s]"
               + " [--batches atomBatches] [--chunk samplesPerGemm] [--snr dB|inf] [--reps r] [--json FILE]"
-              + " [--tol lanczosTol]");
+              + " [--tol lanczosTol] [--update gauss-seidel|jacobi] [--update-passes T]");
           System.exit(0);
         }
         if (i + 1 >= args.length) {
@@ -79,16 +82,22 @@ public final class CoreBenchmark {
           case "--reps" -> reps = Integer.parseInt(v);
           case "--json" -> json = v;
           case "--tol" -> tol = Double.parseDouble(v);
+          case "--update" -> update = v;
+          case "--update-passes" -> updatePasses = Integer.parseInt(v);
           default -> throw new IllegalArgumentException("unknown option " + a + " (see --help)");
         }
       }
-      if (d < 1 || m < 1 || n < 1 || k < 1 || k > m || batches < 1 || chunk < 1 || reps < 1 || !(tol > 0)) {
+      if (!update.equals("gauss-seidel") && !update.equals("jacobi")) {
+        throw new IllegalArgumentException("--update takes gauss-seidel or jacobi, got " + update);
+      }
+      if (d < 1 || m < 1 || n < 1 || k < 1 || k > m || batches < 1 || chunk < 1 || reps < 1 || !(tol > 0)
+          || updatePasses < 1) {
         throw new IllegalArgumentException("need positive d, m, n, batches, chunk, reps and 1 ≤ k ≤ m");
       }
       if ((long) m * n > Integer.MAX_VALUE || (long) d * (n + m) > Integer.MAX_VALUE) {
         throw new IllegalArgumentException("m·n and d·(n+m) must fit in one Java array");
       }
-      return new Params(d, m, n, k, seed, batches, chunk, snr, reps, json, tol);
+      return new Params(d, m, n, k, seed, batches, chunk, snr, reps, json, tol, update, updatePasses);
     }
   }
 
@@ -231,11 +240,15 @@ public final class CoreBenchmark {
     // R = Y − DX, exactly as EncodedBlock computes it
     float[] R = Y.clone();
     double[] rSq = new double[n];
+    float[] coef = new float[p.k];
+    int[] atomOff = new int[p.k];
     for (int s = 0; s < n; s++) {
       int base = s * X.capacity;
       for (int e = 0; e < X.count[s]; e++) {
-        Blas.axpy(d, -X.value[base + e], D, X.atom[base + e] * d, R, s * d);
+        coef[e] = -X.value[base + e];
+        atomOff[e] = X.atom[base + e] * d;
       }
+      Simd.axpyColumns(d, coef, D, atomOff, X.count[s], R, s * d);
       rSq[s] = Blas.sqNorm(d, R, s * d);
     }
     t = lap(stages, "residual", t, 0);
@@ -245,26 +258,40 @@ public final class CoreBenchmark {
       rowId[s] = s;
     }
     EncodedBlock eb = new EncodedBlock(d, rowId, X, new float[][] {R}, ySq, rSq);
-    t = System.nanoTime();
-    AtomBatches batches = AtomBatches.assign(AtomGroups.single(m, p.k), p.atomBatches, p.seed, 0);
-    AtomBatchBlock[] parts = AtomBatchBlock.route(eb, batches);
-    t = lap(stages, "route", t, 0);
-
-    double sseBefore = 0;
-    for (AtomBatchBlock part : parts) {
-      sseBefore += Blas.sqNorm(part.R.length, part.R, 0);
-    }
     TopSingularTriplet.Scratch scratch = new TopSingularTriplet.Scratch();
-    scratch.profile = true;
-    TopSingularTriplet d0 = TopSingularTriplet.DEFAULT;
-    TopSingularTriplet lanczos = new TopSingularTriplet(d0.maxKrylov(), d0.maxRestarts(), p.tol);
-    t = System.nanoTime();
-    double sseAfter = 0;
-    for (int b = 0; b < batches.count(); b++) {
-      float[] atoms = AtomBatchUpdate.gather(D, d, batches.atoms[b]);
-      sseAfter += AtomBatchUpdate.run(parts[b], atoms, batches.atoms[b].length, lanczos, scratch).sse();
+    double sseBefore = 0, sseAfter = 0;
+    if (p.update.equals("jacobi")) {
+      // the Jacobi update: Lanczos passes from the current atoms on every E_j at once, sums exact on a fixed grid
+      t = System.nanoTime();
+      AtomGroups groups = AtomGroups.single(m, p.k);
+      int exponent = JacobiUpdate.exponent(JacobiUpdate.termBound(eb), n);
+      JacobiUpdate.Krylov krylov = new JacobiUpdate.Krylov(D, d, m, p.updatePasses);
+      while (!krylov.done()) {
+        krylov.absorb(List.of(JacobiUpdate.Step.of(JacobiUpdate.accumulate(eb, groups, krylov.vector(),
+            krylov.alignment(), exponent), D)));
+      }
+      float[] u = krylov.atoms();
+      lap(stages, "update", t, 0);
+      sseBefore = Blas.sqNorm(R.length, R, 0);
+      sseAfter = jacobiSse(Y, X, u, d, n);
+    } else {
+      t = System.nanoTime();
+      AtomBatches batches = AtomBatches.assign(AtomGroups.single(m, p.k), p.atomBatches, p.seed, 0);
+      AtomBatchBlock[] parts = AtomBatchBlock.route(eb, batches);
+      t = lap(stages, "route", t, 0);
+      for (AtomBatchBlock part : parts) {
+        sseBefore += Blas.sqNorm(part.R.length, part.R, 0);
+      }
+      scratch.profile = true;
+      TopSingularTriplet d0 = TopSingularTriplet.DEFAULT;
+      TopSingularTriplet lanczos = new TopSingularTriplet(d0.maxKrylov(), d0.maxRestarts(), p.tol);
+      t = System.nanoTime();
+      for (int b = 0; b < batches.count(); b++) {
+        float[] atoms = AtomBatchUpdate.gather(D, d, batches.atoms[b]);
+        sseAfter += AtomBatchUpdate.run(parts[b], atoms, batches.atoms[b].length, lanczos, scratch).sse();
+      }
+      lap(stages, "update", t, 0);
     }
-    lap(stages, "update", t, 0);
 
     // sanity figures: reconstruction error and |Ω| per atom
     double sumY = 0, sumR = 0;
@@ -291,6 +318,29 @@ public final class CoreBenchmark {
         sseBefore > 0 ? sseAfter / sseBefore : Double.NaN, scratch);
   }
 
+  /**
+   * Σ‖y − D'x'‖² with the new atoms D' and each code refitted on its support with the atoms fixed (x'_j = x_j +
+   * r·d'_j for the atoms of the support, one at a time): the batch SSE the Jacobi update's atoms allow, comparable
+   * to the Gauss-Seidel update's own SSE after its refit (not timed).
+   */
+  private static double jacobiSse(float[] Y, SparseCodes X, float[] Dn, int d, int n) {
+    double sse = 0;
+    float[] r = new float[d];
+    for (int s = 0; s < n; s++) {
+      System.arraycopy(Y, s * d, r, 0, d);
+      int base = s * X.capacity;
+      for (int e = 0; e < X.count[s]; e++) {
+        Blas.axpy(d, -X.value[base + e], Dn, X.atom[base + e] * d, r, 0);
+      }
+      for (int e = 0; e < X.count[s]; e++) {
+        float c = (float) Simd.dot(d, r, 0, Dn, X.atom[base + e] * d);
+        Blas.axpy(d, -c, Dn, X.atom[base + e] * d, r, 0);
+      }
+      sse += Blas.sqNorm(d, r, 0);
+    }
+    return sse;
+  }
+
   private static long lap(List<Stage> stages, String name, long since, double flops) {
     long now = System.nanoTime();
     stages.add(new Stage(name, (now - since) / 1e9, flops));
@@ -306,7 +356,8 @@ public final class CoreBenchmark {
         .append(kv("m", p.m)).append(',').append(kv("n", p.n)).append(',').append(kv("k", p.k)).append(',')
         .append(kv("seed", p.seed)).append(',').append(kv("atom_batches", p.atomBatches)).append(',')
         .append(kv("chunk", p.chunk)).append(',').append(kv("snr_db", p.snrDb)).append(',')
-        .append(kv("reps", p.reps)).append(',').append(kv("lanczos_tol", p.tol)).append(',').append(kv("sgemm_gflops", rate / 1e9)).append(',')
+        .append(kv("reps", p.reps)).append(',').append(kv("lanczos_tol", p.tol)).append(',')
+        .append(kv("update", p.update)).append(',').append(kv("update_passes", p.updatePasses)).append(',').append(kv("sgemm_gflops", rate / 1e9)).append(',')
         .append("\"sgemm_runs_s\":[");
     for (int i = 0; i < runs.length; i++) {
       sb.append(i > 0 ? "," : "").append(num(runs[i]));

@@ -377,6 +377,8 @@ public final class Main implements Runnable {
     @Option(names = "--iterations", paramLabel = "T") Integer iterations;
     @Option(names = "--encoder", paramLabel = "mp|omp") String encoder;
     @Option(names = "--matryoshka", paramLabel = "L") Integer matryoshka;
+    @Option(names = "--update", paramLabel = "jacobi|gauss-seidel") String update;
+    @Option(names = "--update-passes", paramLabel = "P") Integer updatePasses;
     @Option(names = "--atom-batches") Integer atomBatches;
     @Option(names = "--seed") Long seed;
     @Option(names = "--column", paramLabel = "NAME") String column;
@@ -388,6 +390,7 @@ public final class Main implements Runnable {
     Map<String, Object> flags() {
       return map("dbksvd.fit.atoms", atoms, "dbksvd.fit.k", k, "dbksvd.fit.batch-size", batchSize,
           "dbksvd.fit.iterations", iterations, "dbksvd.fit.encoder", encoder, "dbksvd.fit.matryoshka", matryoshka,
+          "dbksvd.fit.update", update, "dbksvd.fit.update-passes", updatePasses,
           "dbksvd.fit.atom-batches", atomBatches, "dbksvd.fit.seed", seed, "dbksvd.input.column", column);
     }
 
@@ -547,11 +550,13 @@ public final class Main implements Runnable {
     @Option(names = "--json", paramLabel = "FILE") String json;
     @Option(names = "--format", defaultValue = "binary", paramLabel = "array|binary",
         description = "embedding column of the generated data") String format;
+    @Option(names = "--update", paramLabel = "jacobi|gauss-seidel") String update;
+    @Option(names = "--update-passes", paramLabel = "P") Integer updatePasses;
 
     @Override
     Map<String, Object> flags() {
       return map("dbksvd.fit.atoms", atoms, "dbksvd.fit.k", k, "dbksvd.fit.batch-size", batchSize,
-          "dbksvd.fit.iterations", iterations);
+          "dbksvd.fit.iterations", iterations, "dbksvd.fit.update", update, "dbksvd.fit.update-passes", updatePasses);
     }
 
     @Override

@@ -116,7 +116,8 @@ public final class Settings {
           f.getString("encoder"), f.getDouble("rtol"), f.getInt("matryoshka"), budgets, f.getInt("atom-batches"),
           f.getLong("seed"), f.getString("init"), f.getDouble("clear-threshold"),
           new TopSingularTriplet(f.getInt("lanczos.krylov"), f.getInt("lanczos.restarts"),
-              f.getDouble("lanczos.tol")), f.getInt("encode-chunk"));
+              f.getDouble("lanczos.tol")), f.getInt("encode-chunk"), f.getString("update"),
+          f.getInt("update-passes"));
     } catch (ConfigException e) {
       throw new IllegalArgumentException("bad configuration: " + e.getMessage());
     }

@@ -119,4 +119,13 @@ public record AtomGroups(int[] start, int[] budget) implements java.io.Serializa
   public String toString() {
     return "AtomGroups" + Arrays.toString(start) + " budgets " + Arrays.toString(budget);
   }
+
+  /** groupOf[j]: the group of atom j. */
+  public int[] groupOfAtoms() {
+    int[] of = new int[start[start.length - 1]];
+    for (int g = 0; g < budget.length; g++) {
+      java.util.Arrays.fill(of, start[g], start[g + 1], g);
+    }
+    return of;
+  }
 }

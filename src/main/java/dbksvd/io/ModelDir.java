@@ -185,6 +185,8 @@ public final class ModelDir {
     o.put("lanczos_restarts", p.lanczos().maxRestarts());
     o.put("lanczos_tol", p.lanczos().tol());
     o.put("encode_chunk", p.encodeChunk());
+    o.put("update", p.update());
+    o.put("update_passes", p.updatePasses());
     return o;
   }
 
@@ -198,6 +200,7 @@ public final class ModelDir {
         o.path("matryoshka").asInt(-1), budgets, o.path("atom_batches").asInt(1), o.path("seed").asLong(),
         o.path("init").asText("samples"), o.path("clear_threshold").asDouble(0.99),
         new TopSingularTriplet(o.path("lanczos_krylov").asInt(24), o.path("lanczos_restarts").asInt(20),
-            o.path("lanczos_tol").asDouble(1e-7)), o.path("encode_chunk").asInt(1024));
+            o.path("lanczos_tol").asDouble(1e-7)), o.path("encode_chunk").asInt(1024),
+        o.path("update").asText(FitParams.GAUSS_SEIDEL), o.path("update_passes").asInt(1));
   }
 }

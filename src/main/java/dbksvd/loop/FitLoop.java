@@ -10,6 +10,7 @@ import dbksvd.metrics.TaskTimes;
 import dbksvd.update.AtomBatchBlock;
 import dbksvd.update.AtomBatchUpdate;
 import dbksvd.update.AtomBatches;
+import dbksvd.update.JacobiUpdate;
 import dbksvd.update.TopSingularTriplet;
 
 import java.util.ArrayList;
@@ -67,21 +68,30 @@ public final class FitLoop {
       BatchStats stats = new BatchStats(d, m).add(eb, Yb);
       last = stats;
       timer.lap("encode");
-      AtomBatches batches = AtomBatches.assign(groups, p.atomBatches(), p.seed(), t);
-      long t0 = System.nanoTime();
-      AtomBatchBlock[] parts = AtomBatchBlock.route(eb, batches);
-      tasks.add(TaskTimes.ROUTE, System.nanoTime() - t0);
-      timer.lap("route");
-      List<AtomBatchUpdate.Result> results = new ArrayList<>();
-      for (int b = 0; b < batches.count(); b++) {
-        float[] atoms = AtomBatchUpdate.gather(D, d, batches.atoms[b]);
-        long t1 = System.nanoTime();
-        results.add(AtomBatchUpdate.run(parts[b], atoms, batches.atoms[b].length, p.lanczos(), scratch));
-        tasks.add(TaskTimes.UPDATE, System.nanoTime() - t1);
-      }
-      timer.lap("update");
       boolean[] used = new boolean[m];
-      float[] Dnew = DictionaryStep.assemble(D, d, batches, results, used);
+      float[] Dnew;
+      if (p.jacobi()) {
+        long t0 = System.nanoTime();
+        Dnew = jacobi(eb, groups, D, d, m, p.updatePasses(), JacobiUpdate.exponent(JacobiUpdate.termBound(eb), eb.n),
+            used);
+        tasks.add(TaskTimes.UPDATE, System.nanoTime() - t0);
+        timer.lap("update");
+      } else {
+        AtomBatches batches = AtomBatches.assign(groups, p.atomBatches(), p.seed(), t);
+        long t0 = System.nanoTime();
+        AtomBatchBlock[] parts = AtomBatchBlock.route(eb, batches);
+        tasks.add(TaskTimes.ROUTE, System.nanoTime() - t0);
+        timer.lap("route");
+        List<AtomBatchUpdate.Result> results = new ArrayList<>();
+        for (int b = 0; b < batches.count(); b++) {
+          float[] atoms = AtomBatchUpdate.gather(D, d, batches.atoms[b]);
+          long t1 = System.nanoTime();
+          results.add(AtomBatchUpdate.run(parts[b], atoms, batches.atoms[b].length, p.lanczos(), scratch));
+          tasks.add(TaskTimes.UPDATE, System.nanoTime() - t1);
+        }
+        timer.lap("update");
+        Dnew = DictionaryStep.assemble(D, d, batches, results, used);
+      }
       DictionaryStep.Outcome out = DictionaryStep.replace(Dnew, d, m, used, p.clearThreshold(),
           q -> Replacement.worst(eb, q));
       D = out.D();
@@ -96,6 +106,18 @@ public final class FitLoop {
       }
     }
     return new Result(D, d, m, history, last == null ? null : last.usage, last == null ? 0 : last.n);
+  }
+
+  /** The Jacobi update of one block holding the whole batch: D after {@code passes} Lanczos passes; fills used. */
+  static float[] jacobi(EncodedBlock eb, AtomGroups groups, float[] D, int d, int m, int passes, int exponent,
+      boolean[] used) {
+    JacobiUpdate.Krylov krylov = new JacobiUpdate.Krylov(D, d, m, passes);
+    while (!krylov.done()) {
+      JacobiUpdate.Sums total = JacobiUpdate.accumulate(eb, groups, krylov.vector(), krylov.alignment(), exponent);
+      krylov.absorb(List.of(JacobiUpdate.Step.of(total, D)));
+    }
+    System.arraycopy(krylov.used(), 0, used, 0, m);
+    return krylov.atoms();
   }
 
   /** The row ids of outer batch t, ascending. */

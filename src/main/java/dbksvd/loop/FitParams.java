@@ -25,10 +25,17 @@ import java.util.Arrays;
  * @param clearThreshold an atom with |dᵢᵀdⱼ| above this to an earlier atom is replaced (≥ 1 disables)
  * @param lanczos settings of the top singular triplet solver
  * @param encodeChunk samples per DᵀY GEMM inside a block (bounds memory to m × chunk floats)
+ * @param update {@code "jacobi"}: every atom refitted at once from the same residual, where the batch lives, by
+ *     {@code updatePasses} Lanczos passes closed by a power step ({@link dbksvd.update.JacobiUpdate});
+ *     {@code "gauss-seidel"}: samples shuffled to atom batches, each batch updated atom after atom with the exact
+ *     top singular triplet ({@link dbksvd.update.AtomBatchUpdate})
+ * @param updatePasses passes over the batch's residuals of the Jacobi update (1: the approximate K-SVD step)
  */
 public record FitParams(int m, int k, int batchSize, int iterations, String encoder, double rtol, int matryoshka,
     int[] budgets, int atomBatches, long seed, String init, double clearThreshold, TopSingularTriplet lanczos,
-    int encodeChunk) {
+    int encodeChunk, String update, int updatePasses) {
+
+  public static final String JACOBI = "jacobi", GAUSS_SEIDEL = "gauss-seidel";
 
   public FitParams {
     if (m < 1) {
@@ -58,6 +65,12 @@ public record FitParams(int m, int k, int batchSize, int iterations, String enco
     if (encodeChunk < 1) {
       throw new IllegalArgumentException("encode chunk must be at least 1, got " + encodeChunk);
     }
+    if (!JACOBI.equals(update) && !GAUSS_SEIDEL.equals(update)) {
+      throw new IllegalArgumentException("update must be jacobi or gauss-seidel, got '" + update + "'");
+    }
+    if (updatePasses < 1) {
+      throw new IllegalArgumentException("update passes must be at least 1, got " + updatePasses);
+    }
     budgets = budgets == null ? new int[0] : budgets.clone();
     groups(m, k, matryoshka, budgets); // validates
   }
@@ -65,52 +78,61 @@ public record FitParams(int m, int k, int batchSize, int iterations, String enco
   /** Plain DB-KSVD with the usual defaults. */
   public static FitParams defaults(int m, int k) {
     return new FitParams(m, k, 65536, 40, "mp", 0, -1, new int[0], 4, 0, "samples", 0.99,
-        TopSingularTriplet.DEFAULT, 1024);
+        TopSingularTriplet.DEFAULT, 1024, GAUSS_SEIDEL, 1);
   }
 
   public FitParams withBatchSize(int n) {
     return new FitParams(m, k, n, iterations, encoder, rtol, matryoshka, budgets, atomBatches, seed, init,
-        clearThreshold, lanczos, encodeChunk);
+        clearThreshold, lanczos, encodeChunk, update, updatePasses);
   }
 
   public FitParams withIterations(int t) {
     return new FitParams(m, k, batchSize, t, encoder, rtol, matryoshka, budgets, atomBatches, seed, init,
-        clearThreshold, lanczos, encodeChunk);
+        clearThreshold, lanczos, encodeChunk, update, updatePasses);
   }
 
   public FitParams withSeed(long s) {
     return new FitParams(m, k, batchSize, iterations, encoder, rtol, matryoshka, budgets, atomBatches, s, init,
-        clearThreshold, lanczos, encodeChunk);
+        clearThreshold, lanczos, encodeChunk, update, updatePasses);
   }
 
   public FitParams withEncoder(String e) {
     return new FitParams(m, k, batchSize, iterations, e, rtol, matryoshka, budgets, atomBatches, seed, init,
-        clearThreshold, lanczos, encodeChunk);
+        clearThreshold, lanczos, encodeChunk, update, updatePasses);
   }
 
   public FitParams withAtomBatches(int b) {
     return new FitParams(m, k, batchSize, iterations, encoder, rtol, matryoshka, budgets, b, seed, init,
-        clearThreshold, lanczos, encodeChunk);
+        clearThreshold, lanczos, encodeChunk, update, updatePasses);
   }
 
   public FitParams withMatryoshka(int L, int[] groupBudgets) {
     return new FitParams(m, k, batchSize, iterations, encoder, rtol, L, groupBudgets, atomBatches, seed, init,
-        clearThreshold, lanczos, encodeChunk);
+        clearThreshold, lanczos, encodeChunk, update, updatePasses);
   }
 
   public FitParams withInit(String i) {
     return new FitParams(m, k, batchSize, iterations, encoder, rtol, matryoshka, budgets, atomBatches, seed, i,
-        clearThreshold, lanczos, encodeChunk);
+        clearThreshold, lanczos, encodeChunk, update, updatePasses);
   }
 
   public FitParams withClearThreshold(double c) {
     return new FitParams(m, k, batchSize, iterations, encoder, rtol, matryoshka, budgets, atomBatches, seed, init,
-        c, lanczos, encodeChunk);
+        c, lanczos, encodeChunk, update, updatePasses);
   }
 
   public FitParams withRtol(double r) {
     return new FitParams(m, k, batchSize, iterations, encoder, r, matryoshka, budgets, atomBatches, seed, init,
-        clearThreshold, lanczos, encodeChunk);
+        clearThreshold, lanczos, encodeChunk, update, updatePasses);
+  }
+
+  public FitParams withUpdate(String u, int steps) {
+    return new FitParams(m, k, batchSize, iterations, encoder, rtol, matryoshka, budgets, atomBatches, seed, init,
+        clearThreshold, lanczos, encodeChunk, u, steps);
+  }
+
+  public boolean jacobi() {
+    return JACOBI.equals(update);
   }
 
   private static AtomGroups groups(int m, int k, int L, int[] budgets) {
@@ -160,6 +182,7 @@ public record FitParams(int m, int k, int batchSize, int iterations, String enco
     return "FitParams[m=" + m + ", k=" + k + ", batchSize=" + batchSize + ", iterations=" + iterations
         + ", encoder=" + encoder + ", rtol=" + rtol + ", matryoshka=" + matryoshka + ", budgets="
         + Arrays.toString(budgets) + ", atomBatches=" + atomBatches + ", seed=" + seed + ", init=" + init
-        + ", clearThreshold=" + clearThreshold + ", lanczos=" + lanczos + ", encodeChunk=" + encodeChunk + "]";
+        + ", clearThreshold=" + clearThreshold + ", lanczos=" + lanczos + ", encodeChunk=" + encodeChunk
+        + ", update=" + update + ", updatePasses=" + updatePasses + "]";
   }
 }

@@ -106,6 +106,16 @@ public final class DbKsvd extends Estimator<DbKsvdModel> implements DbKsvdParams
     return this;
   }
 
+  public DbKsvd setUpdate(String v) {
+    set(update(), v);
+    return this;
+  }
+
+  public DbKsvd setUpdatePasses(int v) {
+    set(updatePasses(), v);
+    return this;
+  }
+
   public DbKsvd setSeed(long v) {
     set(seed(), v);
     return this;

@@ -46,6 +46,8 @@ public interface DbKsvdParams extends Params {
     final IntParam matryoshka;
     final IntArrayParam matryoshkaBudgets;
     final IntParam atomBatches;
+    final Param<String> update;
+    final IntParam updatePasses;
     final LongParam seed;
     final Param<String> init;
     final DoubleParam clearThreshold;
@@ -75,7 +77,11 @@ public interface DbKsvdParams extends Params {
           ParamValidators.gtEq(-1));
       matryoshkaBudgets = new IntArrayParam(owner, "matryoshkaBudgets", "k per Matryoshka group (empty: k split "
           + "evenly)");
-      atomBatches = new IntParam(uid, "atomBatches", "atom batches per group", ParamValidators.gtEq(1));
+      atomBatches = new IntParam(uid, "atomBatches", "gauss-seidel update: atom batches per group",
+          ParamValidators.gtEq(1));
+      update = new Param<>(uid, "update", "jacobi (all atoms at once, where the batch lives) or gauss-seidel "
+          + "(samples shuffled to atom batches)", ParamValidators.inArray(List.of("jacobi", "gauss-seidel")));
+      updatePasses = new IntParam(uid, "updatePasses", "jacobi update: passes over the batch's residuals", ParamValidators.gtEq(1));
       seed = new LongParam(uid, "seed", "fixes every random choice");
       init = new Param<>(uid, "init", "samples (m normalised rows) or uniform",
           ParamValidators.inArray(List.of("samples", "uniform")));
@@ -135,6 +141,14 @@ public interface DbKsvdParams extends Params {
 
   default IntParam atomBatches() {
     return fields().atomBatches;
+  }
+
+  default Param<String> update() {
+    return fields().update;
+  }
+
+  default IntParam updatePasses() {
+    return fields().updatePasses;
   }
 
   default LongParam seed() {
@@ -235,7 +249,8 @@ public interface DbKsvdParams extends Params {
         (Double) getOrDefault(rtol()), getMatryoshka(), getMatryoshkaBudgets(), getAtomBatches(), getSeed(),
         getInit(), (Double) getOrDefault(clearThreshold()),
         new TopSingularTriplet((Integer) getOrDefault(lanczosKrylov()), (Integer) getOrDefault(lanczosRestarts()),
-            (Double) getOrDefault(lanczosTol())), (Integer) getOrDefault(encodeChunk()));
+            (Double) getOrDefault(lanczosTol())), (Integer) getOrDefault(encodeChunk()),
+        (String) getOrDefault(update()), (Integer) getOrDefault(updatePasses()));
   }
 
   default RowSource.ZeroRows zeroRowsPolicy() {
@@ -260,7 +275,7 @@ public interface DbKsvdParams extends Params {
         {o.matryoshkaBudgets(), p.budgets().clone()}, {o.atomBatches(), p.atomBatches()}, {o.seed(), p.seed()},
         {o.init(), p.init()}, {o.clearThreshold(), p.clearThreshold()}, {o.encodeChunk(), p.encodeChunk()},
         {o.lanczosKrylov(), p.lanczos().maxKrylov()}, {o.lanczosRestarts(), p.lanczos().maxRestarts()},
-        {o.lanczosTol(), p.lanczos().tol()}};
+        {o.lanczosTol(), p.lanczos().tol()}, {o.update(), p.update()}, {o.updatePasses(), p.updatePasses()}};
     for (Object[] kv : pairs) {
       @SuppressWarnings("unchecked")
       Param<Object> param = (Param<Object>) kv[0];

@@ -122,9 +122,10 @@ public final class Bench {
     int d = source.d;
     int m = p.m();
     long n = Math.min(p.batchSize(), source.rows);
-    out.printf("bench: d=%d m=%d k=%d n=%d, %d iterations, %d task slots, %d partitions, BLAS %s (OPENBLAS_CORETYPE=%s)%n",
-        d, m, p.k(), n, p.iterations(), slots, source.rdd().getNumPartitions(), Blas.announce(),
-        System.getenv().getOrDefault("OPENBLAS_CORETYPE", "unset"));
+    out.printf("bench: d=%d m=%d k=%d n=%d, %d iterations, update %s%s, %d task slots, %d partitions, BLAS %s "
+        + "(OPENBLAS_CORETYPE=%s)%n", d, m, p.k(), n, p.iterations(), p.update(),
+        p.jacobi() ? " (" + p.updatePasses() + " passes)" : " (" + p.atomBatches() + " atom batches)", slots,
+        source.rdd().getNumPartitions(), Blas.announce(), System.getenv().getOrDefault("OPENBLAS_CORETYPE", "unset"));
     double rate = sgemmRate(d, m, Math.min(1024, (int) n), slots);
     out.printf("SGEMM %d x %d x %d on %d threads at once: %.1f GFLOP/s%n", m, Math.min(1024, n), d, slots, rate);
     scan(sc, source); // warm-up: class loading, JIT, the page cache
@@ -198,6 +199,9 @@ public final class Bench {
     o.put("k", p.k());
     o.put("n", n);
     o.put("iterations", p.iterations());
+    o.put("update", p.update());
+    o.put("update_passes", p.updatePasses());
+    o.put("atom_batches", p.atomBatches());
     o.put("measured_iterations", measured.size());
     o.put("task_slots", slots);
     o.put("partitions", source.rdd().getNumPartitions());

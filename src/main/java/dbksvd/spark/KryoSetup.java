@@ -13,8 +13,15 @@ import dbksvd.loop.Replacement;
 import dbksvd.metrics.BatchStats;
 import dbksvd.update.AtomBatchBlock;
 import dbksvd.update.AtomBatchUpdate;
+import dbksvd.update.JacobiUpdate;
 import dbksvd.update.TopSingularTriplet;
 import org.apache.spark.serializer.KryoRegistrator;
+
+import com.esotericsoftware.kryo.Serializer;
+import com.esotericsoftware.kryo.io.Input;
+import com.esotericsoftware.kryo.io.Output;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 
 /**
  * Registers dbksvd's block types with Kryo. Records go through Java serialisation inside Kryo: Spark's Kryo (4.x)
@@ -24,16 +31,96 @@ import org.apache.spark.serializer.KryoRegistrator;
 public final class KryoSetup implements KryoRegistrator {
   @Override
   public void registerClasses(Kryo kryo) {
+    // primitive arrays as one bulk copy each (Kryo's own serializers write element by element): the broadcasts of
+    // D and G, the Jacobi update's sums and the blocks are almost nothing else
+    kryo.register(float[].class, new BulkFloats());
+    kryo.register(double[].class, new BulkDoubles());
     kryo.register(AtomBatchBlock.class);
     kryo.register(EncodedBlock.class);
     kryo.register(SparseCodes.class);
     kryo.register(BatchStats.class);
     kryo.register(Dictionary.class);
+    kryo.register(JacobiUpdate.Sums.class);
     JavaSerializer java = new JavaSerializer();
     for (Class<?> c : new Class<?>[] {RowSource.Block.class, SparkFit.EncodedPart.class, Replacement.Candidate.class,
-        AtomBatchUpdate.Result.class, AtomGroups.class, MatchingPursuit.class, OrthogonalMatchingPursuit.class,
+        AtomBatchUpdate.Result.class, JacobiUpdate.Step.class, AtomGroups.class, MatchingPursuit.class, OrthogonalMatchingPursuit.class,
         TopSingularTriplet.class, FitParams.class}) {
       kryo.register(c, java);
+    }
+  }
+
+  /** Bytes per bulk chunk: bounds the temporary buffer of a large array. */
+  private static final int CHUNK = 1 << 20;
+
+  /** float[]: its length, then its values little-endian, copied in chunks of 1 MiB. */
+  static final class BulkFloats extends Serializer<float[]> {
+    @Override
+    public void write(Kryo kryo, Output out, float[] a) {
+      out.writeInt(a.length + 1, true); // 0 is null, as Kryo's own array serializers write it
+      byte[] buf = new byte[Math.min(CHUNK, 4 * a.length)];
+      ByteBuffer bb = ByteBuffer.wrap(buf).order(ByteOrder.LITTLE_ENDIAN);
+      for (int i = 0; i < a.length; ) {
+        int n = Math.min(buf.length / 4, a.length - i);
+        bb.clear();
+        bb.asFloatBuffer().put(a, i, n);
+        out.writeBytes(buf, 0, 4 * n);
+        i += n;
+      }
+    }
+
+    @Override
+    public float[] read(Kryo kryo, Input in, Class<float[]> type) {
+      int len = in.readInt(true);
+      if (len == 0) {
+        return null;
+      }
+      float[] a = new float[len - 1];
+      byte[] buf = new byte[Math.min(CHUNK, 4 * a.length)];
+      ByteBuffer bb = ByteBuffer.wrap(buf).order(ByteOrder.LITTLE_ENDIAN);
+      for (int i = 0; i < a.length; ) {
+        int n = Math.min(buf.length / 4, a.length - i);
+        in.readBytes(buf, 0, 4 * n);
+        bb.clear();
+        bb.asFloatBuffer().get(a, i, n);
+        i += n;
+      }
+      return a;
+    }
+  }
+
+  /** double[]: as {@link BulkFloats}. */
+  static final class BulkDoubles extends Serializer<double[]> {
+    @Override
+    public void write(Kryo kryo, Output out, double[] a) {
+      out.writeInt(a.length + 1, true);
+      byte[] buf = new byte[Math.min(CHUNK, 8 * a.length)];
+      ByteBuffer bb = ByteBuffer.wrap(buf).order(ByteOrder.LITTLE_ENDIAN);
+      for (int i = 0; i < a.length; ) {
+        int n = Math.min(buf.length / 8, a.length - i);
+        bb.clear();
+        bb.asDoubleBuffer().put(a, i, n);
+        out.writeBytes(buf, 0, 8 * n);
+        i += n;
+      }
+    }
+
+    @Override
+    public double[] read(Kryo kryo, Input in, Class<double[]> type) {
+      int len = in.readInt(true);
+      if (len == 0) {
+        return null;
+      }
+      double[] a = new double[len - 1];
+      byte[] buf = new byte[Math.min(CHUNK, 8 * a.length)];
+      ByteBuffer bb = ByteBuffer.wrap(buf).order(ByteOrder.LITTLE_ENDIAN);
+      for (int i = 0; i < a.length; ) {
+        int n = Math.min(buf.length / 8, a.length - i);
+        in.readBytes(buf, 0, 8 * n);
+        bb.clear();
+        bb.asDoubleBuffer().get(a, i, n);
+        i += n;
+      }
+      return a;
     }
   }
 }

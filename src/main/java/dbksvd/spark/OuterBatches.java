@@ -18,7 +18,9 @@ import java.util.List;
 /**
  * The rows of outer batch t, as blocks per task. Two ways to get them:
  * <ul>
- *   <li><b>scan</b> (one batch per epoch, i.e. n ≥ N): every task reads its rows and keeps them all;</li>
+ *   <li><b>scan</b> (one batch per epoch, i.e. n ≥ N): every task reads its rows and keeps them all; the decoded
+ *       blocks are persisted (memory, spilling to disk) for the whole fit, since every iteration uses the same
+ *       rows — the one batch this job holds;</li>
  *   <li><b>staged</b> (several batches per epoch): once per epoch, one pass over the dataset sends each row to the
  *       batch it belongs to in that epoch (a shuffle keyed by (batch, slot)); iteration t then reads only the
  *       shuffle blocks of its batch, spread over {@code slots} tasks. An epoch of ⌈N/n⌉ iterations thus reads the
@@ -33,6 +35,7 @@ final class OuterBatches {
   private final int slots;
   private long stagedEpoch = -1;
   private JavaPairRDD<Integer, RowSource.Block> staged;
+  private JavaRDD<RowSource.Block> whole;
 
   OuterBatches(RowSource source, RowOrder order, int slots) {
     this.source = source;
@@ -46,8 +49,13 @@ final class OuterBatches {
 
   JavaRDD<RowSource.Block> of(long t) {
     if (!staging()) {
-      RowSource src = source;
-      return src.rdd().mapPartitions(it -> once(() -> src.collect(it, id -> true)));
+      if (whole == null) {
+        RowSource src = source;
+        whole = src.rdd().mapPartitions(it -> once(() -> src.collect(it, id -> true)))
+            .setName("dbksvd rows (the whole dataset: one outer batch)")
+            .persist(org.apache.spark.storage.StorageLevel.MEMORY_AND_DISK());
+      }
+      return whole;
     }
     long epoch = order.epochOf(t);
     if (epoch != stagedEpoch) {
@@ -84,6 +92,14 @@ final class OuterBatches {
         return read.get();
       }
     };
+  }
+
+  /** Drops the persisted rows. */
+  void close() {
+    if (whole != null) {
+      whole.unpersist(false);
+      whole = null;
+    }
   }
 
   /** One pass over the dataset: each row to (its batch in this epoch, a slot by its position in the batch). */

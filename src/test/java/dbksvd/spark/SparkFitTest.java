@@ -63,18 +63,29 @@ class SparkFitTest {
 
   @Test
   void recoversNinetyPercentOfPlantedAtoms() {
-    FitParams p = FitParams.defaults(M, K).withBatchSize(3000).withIterations(40).withSeed(1);
-    FitLoop.Result r = SparkFit.fit(sc, open(4), p, null);
-    PlantedData planted = new PlantedData(D, M, K, Double.POSITIVE_INFINITY, DATA_SEED);
-    double rec = DictionaryMetrics.recoveryRate(planted.D, M, r.D(), M, D, 0.01);
-    System.out.printf("Spark fit d=%d m=%d k=%d rows=%d n=3000 T=40: recovery %.3f, last FVE %.4f%n", D, M, K, ROWS,
-        rec, r.history().get(39).fve());
-    assertTrue(rec >= 0.90, "recovery " + rec);
+    for (FitParams p : new FitParams[] {
+        FitParams.defaults(M, K).withUpdate(FitParams.GAUSS_SEIDEL, 1),
+        FitParams.defaults(M, K).withUpdate(FitParams.JACOBI, 3)}) {
+      p = p.withBatchSize(3000).withIterations(40).withSeed(1);
+      FitLoop.Result r = SparkFit.fit(sc, open(4), p, null);
+      PlantedData planted = new PlantedData(D, M, K, Double.POSITIVE_INFINITY, DATA_SEED);
+      double rec = DictionaryMetrics.recoveryRate(planted.D, M, r.D(), M, D, 0.01);
+      System.out.printf("Spark fit d=%d m=%d k=%d rows=%d n=3000 T=40, update %s (%d passes): recovery %.3f, last FVE "
+          + "%.4f%n", D, M, K, ROWS, p.update(), p.updatePasses(), rec, r.history().get(39).fve());
+      assertTrue(rec >= 0.90, p.update() + " recovery " + rec);
+    }
   }
 
   @Test
   void sameDictionaryAsTheSingleMachineCoreForOneAndFourPartitions() {
-    FitParams p = FitParams.defaults(M, K).withBatchSize(2500).withIterations(8).withSeed(5);
+    for (FitParams p : new FitParams[] {FitParams.defaults(M, K).withUpdate(FitParams.GAUSS_SEIDEL, 1),
+        FitParams.defaults(M, K).withUpdate(FitParams.JACOBI, 1),
+        FitParams.defaults(M, K).withUpdate(FitParams.JACOBI, 3)}) {
+      sameDictionaryAsTheCore(p.withBatchSize(2500).withIterations(8).withSeed(5));
+    }
+  }
+
+  void sameDictionaryAsTheCore(FitParams p) {
     PlantedData planted = new PlantedData(D, M, K, Double.POSITIVE_INFINITY, DATA_SEED);
     FitLoop.Result core = FitLoop.fit(planted.rows(0, ROWS), D, p, null);
     for (int files : new int[] {1, 4}) {
@@ -92,8 +103,8 @@ class SparkFitTest {
       for (int i = 0; i < core.D().length; i++) {
         maxDiff = Math.max(maxDiff, Math.abs(core.D()[i] - onSpark.D()[i]));
       }
-      System.out.printf("Spark (%d file(s), %d partitions) vs core after 8 iterations: max |ΔD| = %.2e%n", files,
-          src.rdd().getNumPartitions(), maxDiff);
+      System.out.printf("Spark (%d file(s), %d partitions) vs core after 8 iterations, update %s (%d passes): "
+          + "max |ΔD| = %.2e%n", files, src.rdd().getNumPartitions(), p.update(), p.updatePasses(), maxDiff);
       assertTrue(maxDiff <= 1e-5, "max |ΔD| " + maxDiff + " with " + files + " file(s)");
       assertEquals(0.0, maxDiff, "D is bit-identical for any partitioning (GEMM lanes)");
       for (int t = 0; t < 8; t++) {
@@ -104,14 +115,17 @@ class SparkFitTest {
 
   @Test
   void matryoshkaRunsOnSpark() {
-    FitParams p = FitParams.defaults(M, 6).withBatchSize(2000).withIterations(4).withSeed(2).withMatryoshka(4, null);
-    FitLoop.Result core = FitLoop.fit(new PlantedData(D, M, K, Double.POSITIVE_INFINITY, DATA_SEED).rows(0, ROWS), D,
-        p, null);
-    FitLoop.Result onSpark = SparkFit.fit(sc, open(4), p, null);
-    double maxDiff = 0;
-    for (int i = 0; i < core.D().length; i++) {
-      maxDiff = Math.max(maxDiff, Math.abs(core.D()[i] - onSpark.D()[i]));
+    for (String update : new String[] {FitParams.GAUSS_SEIDEL, FitParams.JACOBI}) {
+      FitParams p = FitParams.defaults(M, 6).withBatchSize(2000).withIterations(4).withSeed(2).withMatryoshka(4, null)
+          .withUpdate(update, 2);
+      FitLoop.Result core = FitLoop.fit(new PlantedData(D, M, K, Double.POSITIVE_INFINITY, DATA_SEED).rows(0, ROWS),
+          D, p, null);
+      FitLoop.Result onSpark = SparkFit.fit(sc, open(4), p, null);
+      double maxDiff = 0;
+      for (int i = 0; i < core.D().length; i++) {
+        maxDiff = Math.max(maxDiff, Math.abs(core.D()[i] - onSpark.D()[i]));
+      }
+      assertEquals(0.0, maxDiff, update + " matryoshka: D bit-identical");
     }
-    assertTrue(maxDiff <= 1e-5, "matryoshka max |ΔD| " + maxDiff);
   }
 }

@@ -1,0 +1,416 @@
+package dbksvd.update;
+
+import dbksvd.encode.AtomGroups;
+import dbksvd.encode.EncodedBlock;
+import dbksvd.encode.SparseCodes;
+import dbksvd.linalg.Simd;
+
+import java.io.Serializable;
+
+/**
+ * The K-SVD update done where the batch lives: every atom j is refitted at once (Jacobi) to its own
+ * E_j = R_Ω + d_j·x_jΩᵀ, all from the residual R that encoding left — KSVD.jl's {@code ParallelKSVD} — with the top
+ * left singular vector of E_j approximated by T passes of Lanczos on A_j = E_jE_jᵀ started from d_j, closed by a
+ * power step. One pass applies A_j to the current Lanczos vector q of every atom:
+ * <pre>
+ *   v_i = e_iᵀq = r_i·q + x_ij·(d_j·q)              for each sample i of Ω_j
+ *   A_j q = E_j·v = Σ_i v_i·r_i + d_j·Σ_i v_i·x_ij,   qᵀA_j q = Σ_i v_i²
+ * </pre>
+ * ({@link #accumulate}, on the executors); the driver keeps the Lanczos vectors ({@link Krylov}). After T passes the
+ * new atom is A_j·z/‖A_j·z‖ for z the top Ritz vector of span{q₁ … q_T}: with T = 1, z = d_j and this is the
+ * approximate K-SVD step of Rubinstein, Zibulevsky and Elad (2008); each further pass costs one more sweep over the
+ * batch's residuals. Only the atoms change: the codes of this batch are not needed again (the next batch is
+ * encoded afresh), so neither X nor R is updated.
+ *
+ * <p>The sums over Ω are split by block — each Spark task sums the samples it holds — and the result must not
+ * depend on how the samples are split. So every term is rounded to the grid 2^−e, one e for the whole batch
+ * ({@link #exponent}), and summed as integers held in doubles: exact, hence the same in any order and any grouping.
+ * e leaves every sum of n terms below 2^49, about 35 bits below the largest possible term.
+ *
+ * <p>Example, d = 2, one atom d₀ = (1, 0), two samples using it: x = (2, −1), r₀ = (0, 0.5), r₁ = (0.1, 0). A pass
+ * from q = d₀: v = (0 + 2, 0.1 − 1) = (2, −0.9); A q = 2·r₀ − 0.9·r₁ + d₀·(2·2 + 0.9·1) = (4.81, 1), qᵀAq = 4.81;
+ * with T = 1 the atom becomes (4.81, 1)/‖(4.81, 1)‖.
+ */
+public final class JacobiUpdate {
+  private JacobiUpdate() {}
+
+  /**
+   * Partial sums of one power step over some samples, for the atoms [from, to), on the grid 2^−exponent. Sums of
+   * the same atoms {@link #add} exactly.
+   *
+   * <p>Example, atoms [4, 6), d = 3: {@code w[0..3)} holds 2^e·Σ v_i·r_i for atom 4 and {@code w[3..6)} for atom 5;
+   * {@code c[0]} = 2^e·Σ v_i·x_i4; {@code vv[0]} = 2^e·Σ v_i² for atom 4; {@code omega[1]} = |Ω_5| among these
+   * samples.
+   */
+  public static final class Sums implements Serializable {
+    private static final long serialVersionUID = 1L;
+    public final int d;
+    public final int from;
+    public final int to;
+    public final int exponent;
+    public final double[] w;
+    public final double[] c;
+    public final double[] vv;
+    public final long[] omega;
+
+    public Sums(int d, int from, int to, int exponent) {
+      this.d = d;
+      this.from = from;
+      this.to = to;
+      this.exponent = exponent;
+      this.w = new double[(to - from) * d];
+      this.c = new double[to - from];
+      this.vv = new double[to - from];
+      this.omega = new long[to - from];
+    }
+
+    /** This + o, exactly (the same atoms, on the same grid). */
+    public Sums add(Sums o) {
+      if (o.d != d || o.from != from || o.to != to || o.exponent != exponent) {
+        throw new IllegalArgumentException("sums of different atoms or grids");
+      }
+      for (int i = 0; i < w.length; i++) {
+        w[i] += o.w[i];
+      }
+      for (int j = 0; j < c.length; j++) {
+        c[j] += o.c[j];
+        vv[j] += o.vv[j];
+        omega[j] += o.omega[j];
+      }
+      return this;
+    }
+  }
+
+  /**
+   * A bound on |v_i·r_il|, |v_i·x_ij| and v_i² over the block's samples and their atoms: |v_i| ≤ ‖r_i‖ + |x_ij| for a
+   * unit q and ‖r_i‖ ≤ ‖y_i‖ for every group's residual, so 2·(‖y_i‖ + X_i)·max(‖y_i‖, X_i) with X_i = max_j |x_ij|
+   * (the factor 2 covers rounding). Partition-independent: the batch's bound is the max over its blocks.
+   */
+  public static double termBound(EncodedBlock eb) {
+    double bound = 0;
+    SparseCodes codes = eb.codes;
+    for (int s = 0; s < eb.n; s++) {
+      double y = Math.sqrt(eb.ySqNorm[s]);
+      double x = 0;
+      int base = s * codes.capacity;
+      for (int t = 0; t < codes.count[s]; t++) {
+        x = Math.max(x, Math.abs(codes.value[base + t]));
+      }
+      bound = Math.max(bound, 2 * (y + x) * Math.max(y, x));
+    }
+    return bound;
+  }
+
+  /**
+   * The grid exponent e for a batch of n samples whose terms are all at most {@code bound}: the largest e with
+   * bound·2^e < 2^51 and n·bound·2^e < 2^53 (each sum has at most n terms, one per sample).
+   */
+  public static int exponent(double bound, long n) {
+    if (!(bound > 0) || Double.isInfinite(bound)) {
+      return 0;
+    }
+    int e = 50 - Math.getExponent(bound * Math.max(1, n) * 4);
+    return Math.max(-1000, Math.min(1000, e));
+  }
+
+  /** d_j·u_j for every atom, in double: the weight of x_ij in v_i. */
+  public static double[] alignment(float[] D, float[] u, int d, int m) {
+    double[] a = new double[m];
+    for (int j = 0; j < m; j++) {
+      a[j] = Simd.dot(d, D, j * d, u, j * d);
+    }
+    return a;
+  }
+
+  /**
+   * One power step's sums over the samples of a block. Atom j's target is the residual of its group (plain
+   * DB-KSVD: the final residual). Atom by atom, so that the atom's sums stay in cache while its samples stream by.
+   *
+   * @param u d × m, the current Lanczos vector of each atom (D itself for the first pass)
+   * @param align d_j·u_j ({@link #alignment})
+   */
+  public static Sums accumulate(EncodedBlock eb, AtomGroups groups, float[] u, double[] align, int exponent) {
+    return accumulate(eb, groups, u, align, exponent, 0, align.length)[0];
+  }
+
+  /**
+   * As {@link #accumulate(EncodedBlock, AtomGroups, float[], double[], int)}, split into the atom ranges
+   * [bounds[r], bounds[r+1]) (one Sums each): what each reducer of the sums needs.
+   */
+  public static Sums[] accumulate(EncodedBlock eb, AtomGroups groups, float[] u, double[] align, int exponent,
+      int... bounds) {
+    final int d = eb.d;
+    final int m = align.length;
+    final SparseCodes codes = eb.codes;
+    Sums[] out = new Sums[bounds.length - 1];
+    for (int r = 0; r < out.length; r++) {
+      out[r] = new Sums(d, bounds[r], bounds[r + 1], exponent);
+    }
+    // inverted index: the entries of each atom, samples in block order
+    int[] start = new int[m + 1];
+    for (int s = 0; s < eb.n; s++) {
+      int base = s * codes.capacity;
+      for (int t = 0; t < codes.count[s]; t++) {
+        start[codes.atom[base + t] + 1]++;
+      }
+    }
+    for (int j = 0; j < m; j++) {
+      start[j + 1] += start[j];
+    }
+    int[] sample = new int[start[m]];
+    float[] coef = new float[start[m]];
+    int[] fill = java.util.Arrays.copyOf(start, m);
+    for (int s = 0; s < eb.n; s++) {
+      int base = s * codes.capacity;
+      for (int t = 0; t < codes.count[s]; t++) {
+        int j = codes.atom[base + t];
+        sample[fill[j]] = s;
+        coef[fill[j]++] = codes.value[base + t];
+      }
+    }
+    final double scale = Math.scalb(1.0, exponent);
+    int[] groupOf = groups.groupOfAtoms();
+    int most = 0;
+    for (int j = 0; j < m; j++) {
+      most = Math.max(most, start[j + 1] - start[j]);
+    }
+    int[] off = new int[most];
+    float[] dots = new float[most];
+    double[] vs = new double[most];
+    for (Sums o : out) {
+      for (int j = o.from; j < o.to; j++) {
+        float[] R = eb.residual[groupOf[j]];
+        int c = start[j + 1] - start[j];
+        for (int i = 0; i < c; i++) {
+          off[i] = sample[start[j] + i] * d;
+        }
+        // v_i = r_i·u_j + x_ij·(d_j·u_j), scaled to the grid; several columns per pass over u_j and the sums
+        Simd.transposeTimes(R, off, c, d, u, j * d, dots);
+        double cj = 0, vv = 0;
+        for (int i = 0; i < c; i++) {
+          float x = coef[start[j] + i];
+          double v = dots[i] + x * align[j];
+          vs[i] = v * scale;
+          cj += Simd.rounded(vs[i] * x);
+          vv += Simd.rounded(vs[i] * v);
+        }
+        Simd.addRoundedColumns(R, off, c, d, vs, o.w, (j - o.from) * d);
+        o.c[j - o.from] = cj;
+        o.vv[j - o.from] = vv;
+        o.omega[j - o.from] = c;
+      }
+    }
+    return out;
+  }
+
+  /**
+   * What a reducer of one atom range returns from a pass: A_j·q_j for the atoms [from, to) (d × (to − from), each
+   * in float), q_jᵀA_j·q_j, and which of the atoms some sample used.
+   */
+  public record Step(int from, int to, float[] w, double[] alpha, boolean[] used) implements Serializable {
+    /** From the pass's total sums and D: w_j = Σ v_i·r_i + d_j·Σ v_i·x_ij, α_j = Σ v_i². */
+    public static Step of(Sums total, float[] D) {
+      final int d = total.d;
+      int na = total.to - total.from;
+      float[] w = new float[na * d];
+      double[] alpha = new double[na];
+      boolean[] used = new boolean[na];
+      double inv = Math.scalb(1.0, -total.exponent);
+      for (int a = 0; a < na; a++) {
+        int j = total.from + a;
+        used[a] = total.omega[a] > 0;
+        double c = total.c[a] * inv;
+        for (int i = 0; i < d; i++) {
+          w[a * d + i] = (float) (total.w[a * d + i] * inv + D[j * d + i] * c);
+        }
+        alpha[a] = total.vv[a] * inv;
+      }
+      return new Step(total.from, total.to, w, alpha, used);
+    }
+  }
+
+  /**
+   * The driver's side of T Lanczos passes for every atom at once: the Lanczos vectors q₁ … q_t (q₁ = d_j), the
+   * products A_j·q_s the passes returned, and the tridiagonal T_j (α on the diagonal, β beside it). Full
+   * reorthogonalisation (twice); a Krylov space that closes (β ≈ 0) leaves q = 0, which contributes nothing.
+   *
+   * <p>Use: {@code for t < T: send vector(); absorb(steps)}, then {@link #atoms()}.
+   */
+  public static final class Krylov {
+    private final int d;
+    private final int m;
+    private final int passes;
+    private final float[] D;
+    private final float[][] q;
+    private final float[][] w;
+    private final double[][] alpha;
+    private final double[][] beta;
+    private final boolean[] used;
+    private int t;
+
+    public Krylov(float[] D, int d, int m, int passes) {
+      if (passes < 1) {
+        throw new IllegalArgumentException("at least one pass, got " + passes);
+      }
+      this.d = d;
+      this.m = m;
+      this.passes = passes;
+      this.D = D;
+      this.q = new float[passes][];
+      this.w = new float[passes][];
+      this.alpha = new double[passes][m];
+      this.beta = new double[passes][m];
+      this.used = new boolean[m];
+      q[0] = D;
+    }
+
+    /** The vectors the next pass applies A_j to (d × m). */
+    public float[] vector() {
+      return q[t];
+    }
+
+    /** d_j·q_j for the next pass. */
+    public double[] alignment() {
+      return JacobiUpdate.alignment(D, q[t], d, m);
+    }
+
+    public boolean done() {
+      return t == passes;
+    }
+
+    /** used[j]: some sample of the batch used atom j (known after the first pass). */
+    public boolean[] used() {
+      return used;
+    }
+
+    /** Takes one pass's results (every atom range once) and prepares the next Lanczos vectors. */
+    public void absorb(java.util.Collection<Step> steps) {
+      float[] wt = new float[d * m];
+      for (Step s : steps) {
+        System.arraycopy(s.w(), 0, wt, s.from() * d, s.w().length);
+        System.arraycopy(s.alpha(), 0, alpha[t], s.from(), s.alpha().length);
+        if (t == 0) {
+          System.arraycopy(s.used(), 0, used, s.from(), s.used().length);
+        }
+      }
+      w[t] = wt;
+      t++;
+      if (t < passes) {
+        q[t] = nextVectors();
+      }
+    }
+
+    /** q_{t+1} = (A q_t − Σ_s (q_sᵀA q_t) q_s)/β_t, orthogonalised twice against q₁ … q_t. */
+    private float[] nextVectors() {
+      int last = t - 1;
+      float[] next = new float[d * m];
+      double[] r = new double[d];
+      for (int j = 0; j < m; j++) {
+        int o = j * d;
+        for (int i = 0; i < d; i++) {
+          r[i] = w[last][o + i];
+        }
+        for (int sweep = 0; sweep < 2; sweep++) {
+          for (int s = 0; s <= last; s++) {
+            double h = 0;
+            for (int i = 0; i < d; i++) {
+              h += q[s][o + i] * r[i];
+            }
+            for (int i = 0; i < d; i++) {
+              r[i] -= h * q[s][o + i];
+            }
+          }
+        }
+        double nrm = 0;
+        for (int i = 0; i < d; i++) {
+          nrm += r[i] * r[i];
+        }
+        nrm = Math.sqrt(nrm);
+        // closed Krylov space (to float resolution of the largest α so far): q = 0 adds nothing
+        double scale = 0;
+        for (int s = 0; s <= last; s++) {
+          scale = Math.max(scale, alpha[s][j]);
+        }
+        if (!(nrm > 1e-6 * scale) || !used[j]) {
+          continue;
+        }
+        beta[last][j] = nrm;
+        for (int i = 0; i < d; i++) {
+          next[o + i] = (float) (r[i] / nrm);
+        }
+      }
+      return next;
+    }
+
+    /**
+     * The new atoms (d × m) after the last pass: A_j·z/‖A_j·z‖ with z the top eigenvector of T_j, signed so that
+     * the atom keeps its direction (d_jᵀ·new ≥ 0). An atom no sample used, or whose E_j is zero, keeps its vector.
+     */
+    public float[] atoms() {
+      if (!done()) {
+        throw new IllegalStateException("only " + t + " of " + passes + " passes done");
+      }
+      float[] out = D.clone();
+      double[] T = new double[passes * passes];
+      double[] V = new double[passes * passes];
+      double[] z = new double[passes];
+      double[] u = new double[d];
+      for (int j = 0; j < m; j++) {
+        if (!used[j]) {
+          continue;
+        }
+        if (passes == 1) {
+          z[0] = 1;
+        } else {
+          java.util.Arrays.fill(T, 0);
+          for (int s = 0; s < passes; s++) {
+            T[s * passes + s] = alpha[s][j];
+            if (s + 1 < passes) {
+              T[s * passes + s + 1] = beta[s][j];
+              T[(s + 1) * passes + s] = beta[s][j];
+            }
+          }
+          double[] lambda = dbksvd.linalg.SymmetricEigen.decompose(T, passes, V);
+          int top = 0;
+          for (int s = 1; s < passes; s++) {
+            if (lambda[s] > lambda[top]) {
+              top = s;
+            }
+          }
+          for (int s = 0; s < passes; s++) {
+            z[s] = V[s * passes + top];
+          }
+        }
+        int o = j * d;
+        double nrm = 0, dir = 0;
+        for (int i = 0; i < d; i++) {
+          double v = 0;
+          for (int s = 0; s < passes; s++) {
+            v += z[s] * w[s][o + i];
+          }
+          u[i] = v;
+          nrm += v * v;
+          dir += v * D[o + i];
+        }
+        if (!(nrm > 0) || Double.isInfinite(nrm)) {
+          continue;
+        }
+        double f = (dir < 0 ? -1 : 1) / Math.sqrt(nrm);
+        for (int i = 0; i < d; i++) {
+          out[o + i] = (float) (u[i] * f);
+        }
+      }
+      return out;
+    }
+  }
+
+  /** Atom ranges [b[r], b[r+1]) splitting m atoms into {@code parts} nearly equal ones. */
+  public static int[] ranges(int m, int parts) {
+    int p = Math.max(1, Math.min(parts, m));
+    int[] b = new int[p + 1];
+    for (int r = 0; r <= p; r++) {
+      b[r] = (int) ((long) m * r / p);
+    }
+    return b;
+  }
+}
