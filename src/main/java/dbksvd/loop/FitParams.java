@@ -78,7 +78,7 @@ public record FitParams(int m, int k, int batchSize, int iterations, String enco
   /** Plain DB-KSVD with the usual defaults. */
   public static FitParams defaults(int m, int k) {
     return new FitParams(m, k, 65536, 40, "mp", 0, -1, new int[0], 4, 0, "samples", 0.99,
-        TopSingularTriplet.DEFAULT, 1024, GAUSS_SEIDEL, 1);
+        TopSingularTriplet.DEFAULT, 1024, JACOBI, 3);
   }
 
   public FitParams withBatchSize(int n) {

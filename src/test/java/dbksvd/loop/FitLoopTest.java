@@ -106,6 +106,8 @@ class FitLoopTest {
     assertMessage(() -> ok.withAtomBatches(0), "atom batches");
     assertMessage(() -> ok.withInit("zeros"), "init", "zeros");
     assertMessage(() -> ok.withIterations(-1), "iterations");
+    assertMessage(() -> ok.withUpdate("sgd", 1), "update must be jacobi or gauss-seidel", "sgd");
+    assertMessage(() -> ok.withUpdate(FitParams.JACOBI, 0), "update passes must be at least 1");
     assertMessage(() -> FitParams.defaults(64, 0), "k must be at least 1");
     assertMessage(() -> ok.withMatryoshka(3, new int[] {2, 2, 2, 1}), "add up to 7", "k = 8");
     assertMessage(() -> ok.withMatryoshka(6, null), "2^L < m");
