@@ -35,6 +35,9 @@ public final class KryoSetup implements KryoRegistrator {
     // D and G, the Jacobi update's sums and the blocks are almost nothing else
     kryo.register(float[].class, new BulkFloats());
     kryo.register(double[].class, new BulkDoubles());
+    kryo.register(long[].class, new BulkLongs());
+    // the rows the epoch's staging pass shuffles to their batches: all N·d floats once per epoch
+    kryo.register(RowSource.Block.class, new BlockSerializer());
     kryo.register(AtomBatchBlock.class);
     kryo.register(EncodedBlock.class);
     kryo.register(SparseCodes.class);
@@ -42,7 +45,7 @@ public final class KryoSetup implements KryoRegistrator {
     kryo.register(Dictionary.class);
     kryo.register(JacobiUpdate.Sums.class);
     JavaSerializer java = new JavaSerializer();
-    for (Class<?> c : new Class<?>[] {RowSource.Block.class, SparkFit.EncodedPart.class, Replacement.Candidate.class,
+    for (Class<?> c : new Class<?>[] {SparkFit.EncodedPart.class, Replacement.Candidate.class,
         AtomBatchUpdate.Result.class, JacobiUpdate.Step.class, AtomGroups.class, MatchingPursuit.class, OrthogonalMatchingPursuit.class,
         TopSingularTriplet.class, FitParams.class}) {
       kryo.register(c, java);
@@ -121,6 +124,60 @@ public final class KryoSetup implements KryoRegistrator {
         i += n;
       }
       return a;
+    }
+  }
+
+  /** long[]: as {@link BulkFloats}. */
+  static final class BulkLongs extends Serializer<long[]> {
+    @Override
+    public void write(Kryo kryo, Output out, long[] a) {
+      out.writeInt(a.length + 1, true);
+      byte[] buf = new byte[Math.min(CHUNK, 8 * a.length)];
+      ByteBuffer bb = ByteBuffer.wrap(buf).order(ByteOrder.LITTLE_ENDIAN);
+      for (int i = 0; i < a.length; ) {
+        int n = Math.min(buf.length / 8, a.length - i);
+        bb.clear();
+        bb.asLongBuffer().put(a, i, n);
+        out.writeBytes(buf, 0, 8 * n);
+        i += n;
+      }
+    }
+
+    @Override
+    public long[] read(Kryo kryo, Input in, Class<long[]> type) {
+      int len = in.readInt(true);
+      if (len == 0) {
+        return null;
+      }
+      long[] a = new long[len - 1];
+      byte[] buf = new byte[Math.min(CHUNK, 8 * a.length)];
+      ByteBuffer bb = ByteBuffer.wrap(buf).order(ByteOrder.LITTLE_ENDIAN);
+      for (int i = 0; i < a.length; ) {
+        int n = Math.min(buf.length / 8, a.length - i);
+        in.readBytes(buf, 0, 8 * n);
+        bb.clear();
+        bb.asLongBuffer().get(a, i, n);
+        i += n;
+      }
+      return a;
+    }
+  }
+
+  /** A block of rows: its ids and embeddings, each array in bulk (a record: Kryo's field serializer cannot). */
+  static final class BlockSerializer extends Serializer<RowSource.Block> {
+    private final BulkLongs longs = new BulkLongs();
+    private final BulkFloats floats = new BulkFloats();
+
+    @Override
+    public void write(Kryo kryo, Output out, RowSource.Block b) {
+      longs.write(kryo, out, b.rowId());
+      floats.write(kryo, out, b.Y());
+    }
+
+    @Override
+    public RowSource.Block read(Kryo kryo, Input in, Class<RowSource.Block> type) {
+      long[] ids = longs.read(kryo, in, long[].class);
+      return new RowSource.Block(ids, floats.read(kryo, in, float[].class));
     }
   }
 }

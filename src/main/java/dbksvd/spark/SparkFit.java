@@ -92,10 +92,11 @@ public final class SparkFit {
     final int chunk = p.encodeChunk();
     final int T = p.iterations();
 
+    OuterBatches outer = new OuterBatches(source, order, sc.defaultParallelism());
     float[] D;
     if (first < 0) {
       sc.setJobDescription("init: D from " + p.init());
-      D = init(sc, source, p, order);
+      D = init(sc, source, p, order, outer);
       first = 0;
     } else {
       if (D0.length != d * m) {
@@ -104,7 +105,6 @@ public final class SparkFit {
       D = D0.clone();
     }
     List<IterationMetrics> history = new ArrayList<>();
-    OuterBatches outer = new OuterBatches(source, order, sc.defaultParallelism());
     BatchStats last = null;
     float[] G = null; // DᵀD of D when the last replacement step formed it already
     try {
@@ -277,8 +277,13 @@ public final class SparkFit {
     return krylov.atoms();
   }
 
-  /** The initial D: m normalised samples (the first m rows of epoch 0) or uniform entries. */
-  static float[] init(JavaSparkContext sc, RowSource source, FitParams p, RowOrder order) {
+  /**
+   * The initial D: m normalised samples (the first m rows of epoch 0) or uniform entries. Those rows are the first m
+   * positions of outer batch 0 when m ≤ n, so they are taken from that batch's blocks, which iteration 1 reads
+   * anyway (after the epoch's staging pass, or the persisted rows of a one-batch dataset), not from another scan of
+   * the dataset; with m > n they span several batches and one scan collects them.
+   */
+  static float[] init(JavaSparkContext sc, RowSource source, FitParams p, RowOrder order, OuterBatches outer) {
     final int d = source.d;
     final int m = p.m();
     if (p.init().equals("uniform")) {
@@ -288,10 +293,30 @@ public final class SparkFit {
       throw new BadInputException("init = samples needs at least m = " + m + " rows, the input has "
           + source.rows + "; use --set dbksvd.fit.init=uniform or fewer atoms");
     }
-    List<RowSource.Block> blocks = source.rdd().mapPartitions(it -> {
-      RowSource.Block b = source.collect(it, id -> order.isInitRow(id, m));
-      return List.of(b).iterator();
-    }).collect();
+    List<RowSource.Block> blocks;
+    if (m <= order.batchSize()) {
+      blocks = outer.of(0).map(b -> {
+        int keep = 0;
+        for (long id : b.rowId()) {
+          keep += order.isInitRow(id, m) ? 1 : 0;
+        }
+        long[] ids = new long[keep];
+        float[] Y = new float[keep * d];
+        int c = 0;
+        for (int s = 0; s < b.n(); s++) {
+          if (order.isInitRow(b.rowId()[s], m)) {
+            ids[c] = b.rowId()[s];
+            System.arraycopy(b.Y(), s * d, Y, c++ * d, d);
+          }
+        }
+        return new RowSource.Block(ids, Y);
+      }).collect();
+    } else {
+      blocks = source.rdd().mapPartitions(it -> {
+        RowSource.Block b = source.collect(it, id -> order.isInitRow(id, m));
+        return List.of(b).iterator();
+      }).collect();
+    }
     float[] S = new float[d * m];
     for (RowSource.Block b : blocks) {
       for (int s = 0; s < b.n(); s++) {
