@@ -394,17 +394,23 @@ final class SimdVector {
     int bound = F.loopBound(d);
     int r = 0;
     for (; r < bound; r += L) {
+      // the part of each conversion a constant (0, then 1): with a loop variable C2 leaves the conversion to the
+      // boxed Java implementation
       FloatVector x0 = FloatVector.fromArray(F, A, o0 + r), x1 = FloatVector.fromArray(F, A, o1 + r);
       FloatVector x2 = FloatVector.fromArray(F, A, o2 + r), x3 = FloatVector.fromArray(F, A, o3 + r);
-      for (int part = 0; part < 2; part++) {
-        int o = accOff + r + part * h;
-        DoubleVector w = DoubleVector.fromArray(D2, acc, o);
-        w = w.add(((DoubleVector) x0.convertShape(VectorOperators.F2D, D2, part)).mul(b0).add(round).sub(round));
-        w = w.add(((DoubleVector) x1.convertShape(VectorOperators.F2D, D2, part)).mul(b1).add(round).sub(round));
-        w = w.add(((DoubleVector) x2.convertShape(VectorOperators.F2D, D2, part)).mul(b2).add(round).sub(round));
-        w = w.add(((DoubleVector) x3.convertShape(VectorOperators.F2D, D2, part)).mul(b3).add(round).sub(round));
-        w.intoArray(acc, o);
-      }
+      int o = accOff + r;
+      DoubleVector w = DoubleVector.fromArray(D2, acc, o);
+      w = w.add(((DoubleVector) x0.convertShape(VectorOperators.F2D, D2, 0)).mul(b0).add(round).sub(round));
+      w = w.add(((DoubleVector) x1.convertShape(VectorOperators.F2D, D2, 0)).mul(b1).add(round).sub(round));
+      w = w.add(((DoubleVector) x2.convertShape(VectorOperators.F2D, D2, 0)).mul(b2).add(round).sub(round));
+      w = w.add(((DoubleVector) x3.convertShape(VectorOperators.F2D, D2, 0)).mul(b3).add(round).sub(round));
+      w.intoArray(acc, o);
+      DoubleVector z = DoubleVector.fromArray(D2, acc, o + h);
+      z = z.add(((DoubleVector) x0.convertShape(VectorOperators.F2D, D2, 1)).mul(b0).add(round).sub(round));
+      z = z.add(((DoubleVector) x1.convertShape(VectorOperators.F2D, D2, 1)).mul(b1).add(round).sub(round));
+      z = z.add(((DoubleVector) x2.convertShape(VectorOperators.F2D, D2, 1)).mul(b2).add(round).sub(round));
+      z = z.add(((DoubleVector) x3.convertShape(VectorOperators.F2D, D2, 1)).mul(b3).add(round).sub(round));
+      z.intoArray(acc, o + h);
     }
     for (; r < d; r++) {
       acc[accOff + r] += Simd.rounded(a0 * A[o0 + r]) + Simd.rounded(a1 * A[o1 + r]) + Simd.rounded(a2 * A[o2 + r])

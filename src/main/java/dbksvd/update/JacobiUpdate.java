@@ -304,42 +304,48 @@ public final class JacobiUpdate {
     private float[] nextVectors() {
       int last = t - 1;
       float[] next = new float[d * m];
-      double[] r = new double[d];
-      for (int j = 0; j < m; j++) {
-        int o = j * d;
-        for (int i = 0; i < d; i++) {
-          r[i] = w[last][o + i];
+      inParallel(m, (from, to) -> {
+        double[] r = new double[d];
+        for (int j = from; j < to; j++) {
+          nextVector(j, last, r, next);
         }
-        for (int sweep = 0; sweep < 2; sweep++) {
-          for (int s = 0; s <= last; s++) {
-            double h = 0;
-            for (int i = 0; i < d; i++) {
-              h += q[s][o + i] * r[i];
-            }
-            for (int i = 0; i < d; i++) {
-              r[i] -= h * q[s][o + i];
-            }
+      });
+      return next;
+    }
+
+    private void nextVector(int j, int last, double[] r, float[] next) {
+      int o = j * d;
+      for (int i = 0; i < d; i++) {
+        r[i] = w[last][o + i];
+      }
+      for (int sweep = 0; sweep < 2; sweep++) {
+        for (int s = 0; s <= last; s++) {
+          double h = 0;
+          for (int i = 0; i < d; i++) {
+            h += q[s][o + i] * r[i];
+          }
+          for (int i = 0; i < d; i++) {
+            r[i] -= h * q[s][o + i];
           }
         }
-        double nrm = 0;
-        for (int i = 0; i < d; i++) {
-          nrm += r[i] * r[i];
-        }
-        nrm = Math.sqrt(nrm);
-        // closed Krylov space (to float resolution of the largest α so far): q = 0 adds nothing
-        double scale = 0;
-        for (int s = 0; s <= last; s++) {
-          scale = Math.max(scale, alpha[s][j]);
-        }
-        if (!(nrm > 1e-6 * scale) || !used[j]) {
-          continue;
-        }
-        beta[last][j] = nrm;
-        for (int i = 0; i < d; i++) {
-          next[o + i] = (float) (r[i] / nrm);
-        }
       }
-      return next;
+      double nrm = 0;
+      for (int i = 0; i < d; i++) {
+        nrm += r[i] * r[i];
+      }
+      nrm = Math.sqrt(nrm);
+      // closed Krylov space (to float resolution of the largest α so far): q = 0 adds nothing
+      double scale = 0;
+      for (int s = 0; s <= last; s++) {
+        scale = Math.max(scale, alpha[s][j]);
+      }
+      if (!(nrm > 1e-6 * scale) || !used[j]) {
+        return;
+      }
+      beta[last][j] = nrm;
+      for (int i = 0; i < d; i++) {
+        next[o + i] = (float) (r[i] / nrm);
+      }
     }
 
     /**
@@ -351,57 +357,73 @@ public final class JacobiUpdate {
         throw new IllegalStateException("only " + t + " of " + passes + " passes done");
       }
       float[] out = D.clone();
-      double[] T = new double[passes * passes];
-      double[] V = new double[passes * passes];
-      double[] z = new double[passes];
-      double[] u = new double[d];
-      for (int j = 0; j < m; j++) {
-        if (!used[j]) {
-          continue;
-        }
-        if (passes == 1) {
-          z[0] = 1;
-        } else {
-          java.util.Arrays.fill(T, 0);
-          for (int s = 0; s < passes; s++) {
-            T[s * passes + s] = alpha[s][j];
-            if (s + 1 < passes) {
-              T[s * passes + s + 1] = beta[s][j];
-              T[(s + 1) * passes + s] = beta[s][j];
-            }
-          }
-          double[] lambda = dbksvd.linalg.SymmetricEigen.decompose(T, passes, V);
-          int top = 0;
-          for (int s = 1; s < passes; s++) {
-            if (lambda[s] > lambda[top]) {
-              top = s;
-            }
-          }
-          for (int s = 0; s < passes; s++) {
-            z[s] = V[s * passes + top];
+      inParallel(m, (from, to) -> {
+        double[] T = new double[passes * passes];
+        double[] V = new double[passes * passes];
+        double[] z = new double[passes];
+        double[] u = new double[d];
+        for (int j = from; j < to; j++) {
+          if (used[j]) {
+            atom(j, T, V, z, u, out);
           }
         }
-        int o = j * d;
-        double nrm = 0, dir = 0;
-        for (int i = 0; i < d; i++) {
-          double v = 0;
-          for (int s = 0; s < passes; s++) {
-            v += z[s] * w[s][o + i];
-          }
-          u[i] = v;
-          nrm += v * v;
-          dir += v * D[o + i];
-        }
-        if (!(nrm > 0) || Double.isInfinite(nrm)) {
-          continue;
-        }
-        double f = (dir < 0 ? -1 : 1) / Math.sqrt(nrm);
-        for (int i = 0; i < d; i++) {
-          out[o + i] = (float) (u[i] * f);
-        }
-      }
+      });
       return out;
     }
+
+    private void atom(int j, double[] T, double[] V, double[] z, double[] u, float[] out) {
+      if (passes == 1) {
+        z[0] = 1;
+      } else {
+        java.util.Arrays.fill(T, 0);
+        for (int s = 0; s < passes; s++) {
+          T[s * passes + s] = alpha[s][j];
+          if (s + 1 < passes) {
+            T[s * passes + s + 1] = beta[s][j];
+            T[(s + 1) * passes + s] = beta[s][j];
+          }
+        }
+        double[] lambda = dbksvd.linalg.SymmetricEigen.decompose(T, passes, V);
+        int top = 0;
+        for (int s = 1; s < passes; s++) {
+          if (lambda[s] > lambda[top]) {
+            top = s;
+          }
+        }
+        for (int s = 0; s < passes; s++) {
+          z[s] = V[s * passes + top];
+        }
+      }
+      int o = j * d;
+      double nrm = 0, dir = 0;
+      for (int i = 0; i < d; i++) {
+        double v = 0;
+        for (int s = 0; s < passes; s++) {
+          v += z[s] * w[s][o + i];
+        }
+        u[i] = v;
+        nrm += v * v;
+        dir += v * D[o + i];
+      }
+      if (!(nrm > 0) || Double.isInfinite(nrm)) {
+        return;
+      }
+      double f = (dir < 0 ? -1 : 1) / Math.sqrt(nrm);
+      for (int i = 0; i < d; i++) {
+        out[o + i] = (float) (u[i] * f);
+      }
+    }
+  }
+
+  /** A body over atom ranges [from, to), run at once on the JVM's cores; each atom is computed on its own. */
+  interface AtomRange {
+    void run(int from, int to);
+  }
+
+  static void inParallel(int m, AtomRange body) {
+    int chunk = 64;
+    java.util.stream.IntStream.range(0, (m + chunk - 1) / chunk).parallel()
+        .forEach(c -> body.run(c * chunk, Math.min(m, (c + 1) * chunk)));
   }
 
   /** Atom ranges [b[r], b[r+1]) splitting m atoms into {@code parts} nearly equal ones. */
