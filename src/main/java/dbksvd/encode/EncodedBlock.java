@@ -52,6 +52,12 @@ public final class EncodedBlock implements java.io.Serializable {
   /** As {@link #encode(Dictionary, AtomGroups, Encoder, float[], long[], int)}, adding stage times to {@code times}. */
   public static EncodedBlock encode(Dictionary dict, AtomGroups groups, Encoder encoder, float[] Y, long[] rowId,
       int chunk, dbksvd.metrics.TaskTimes times) {
+    return encode(dict, groups, encoder, Y, rowId, chunk, times, dbksvd.gemm.CpuGemm.INSTANCE);
+  }
+
+  /** As above, with the DᵀY products on the given backend (the CPU, or a task's GPU). */
+  public static EncodedBlock encode(Dictionary dict, AtomGroups groups, Encoder encoder, float[] Y, long[] rowId,
+      int chunk, dbksvd.metrics.TaskTimes times, dbksvd.gemm.Gemm gemm) {
     dbksvd.metrics.TaskTimes tt = times != null ? times : new dbksvd.metrics.TaskTimes();
     final int d = dict.d;
     final int n = rowId.length;
@@ -71,8 +77,10 @@ public final class EncodedBlock implements java.io.Serializable {
       maxGroup = Math.max(maxGroup, groups.size(g));
     }
     GemmLanes lanes = new GemmLanes(rowId, chunk);
-    float[] P = new float[maxGroup * lanes.maxWidth()];
-    float[] call = new float[d * lanes.maxWidth()];
+    // a GPU computes call c+1 while this thread codes call c: two buffers each; the CPU computes in this thread
+    final boolean ahead = gemm.gpu();
+    float[][] Pbuf = new float[ahead ? 2 : 1][maxGroup * lanes.maxWidth()];
+    float[][] callBuf = new float[ahead ? 2 : 1][d * lanes.maxWidth()];
     for (int g = 0; g < groups.count(); g++) {
       int a0 = groups.start()[g];
       int mg = groups.size(g);
@@ -82,18 +90,29 @@ public final class EncodedBlock implements java.io.Serializable {
       for (int s = 0; s < n; s++) {
         firstSlot[s] = codes.count[s];
       }
+      dbksvd.gemm.Gemm.Pending next = null;
+      if (ahead && lanes.calls() > 0) {
+        gather(target, d, lanes, 0, callBuf[0]);
+        next = gemm.start(dict.D, d, a0, mg, callBuf[0], 0, lanes.width(0), Pbuf[0]);
+      }
       for (int c = 0; c < lanes.calls(); c++) {
         int w = lanes.width(c);
         int[] slot = lanes.samples(c);
         long t0 = System.nanoTime();
-        for (int q = 0; q < w; q++) {
-          if (slot[q] >= 0) {
-            System.arraycopy(target, slot[q] * d, call, q * d, d);
-          } else {
-            java.util.Arrays.fill(call, q * d, (q + 1) * d, 0f);
+        float[] P;
+        if (ahead) {
+          next.await();
+          P = Pbuf[c & 1];
+          if (c + 1 < lanes.calls()) {
+            int b = (c + 1) & 1;
+            gather(target, d, lanes, c + 1, callBuf[b]);
+            next = gemm.start(dict.D, d, a0, mg, callBuf[b], 0, lanes.width(c + 1), Pbuf[b]);
           }
+        } else {
+          P = Pbuf[0];
+          gather(target, d, lanes, c, callBuf[0]);
+          gemm.correlations(dict.D, d, a0, mg, callBuf[0], 0, w, P);
         }
-        Blas.correlations(dict.D, d, a0, mg, call, 0, w, P);
         long t1 = System.nanoTime();
         int held = -1; // a sample waiting for a partner: samples are coded two at a time
         for (int q = 0; q < w; q++) {
@@ -135,5 +154,17 @@ public final class EncodedBlock implements java.io.Serializable {
       tt.add(dbksvd.metrics.TaskTimes.RESIDUAL, System.nanoTime() - tr);
     }
     return new EncodedBlock(d, rowId, codes, residual, ySq, targetSq);
+  }
+
+  /** The samples of GEMM call c, side by side in {@code call} (zeros where the lane is empty). */
+  private static void gather(float[] target, int d, GemmLanes lanes, int c, float[] call) {
+    int[] slot = lanes.samples(c);
+    for (int q = 0; q < lanes.width(c); q++) {
+      if (slot[q] >= 0) {
+        System.arraycopy(target, slot[q] * d, call, q * d, d);
+      } else {
+        java.util.Arrays.fill(call, q * d, (q + 1) * d, 0f);
+      }
+    }
   }
 }

@@ -61,6 +61,39 @@ public final class Bench {
     }
   }
 
+  /** Per JVM: the device-resident SGEMM rate of each GPU backend, measured once. */
+  private static final java.util.concurrent.ConcurrentHashMap<String, Double> GPU_RATES =
+      new java.util.concurrent.ConcurrentHashMap<>();
+
+  /**
+   * The GEMM backend the tasks get (one task per slot) and, where it is a GPU, the cuBLAS SGEMM rate with the
+   * operands on the device, summed over the distinct GPUs (executor, device). Returns {backend names, GPUs, GFLOP/s}.
+   */
+  public static Object[] taskBackends(JavaSparkContext sc, int d, int m, int n, int slots) {
+    sc.setJobDescription("bench: the tasks' GEMM backend");
+    try {
+      List<String[]> seen = sc.parallelize(java.util.stream.IntStream.range(0, slots).boxed().toList(), slots)
+          .map(i -> {
+            dbksvd.gemm.Gemm g = TaskGemm.current();
+            String key = org.apache.spark.SparkEnv.get().executorId() + " " + g.name();
+            double rate = g.gpu() ? GPU_RATES.computeIfAbsent(key, k -> g.deviceSgemmGflops(d, m, n)) : 0;
+            return new String[] {g.name(), g.gpu() ? key : "", Double.toString(rate)};
+          }).collect();
+      java.util.Map<String, Double> perGpu = new java.util.TreeMap<>();
+      java.util.Set<String> names = new java.util.TreeSet<>();
+      for (String[] r : seen) {
+        names.add(r[0]);
+        if (!r[1].isEmpty()) {
+          perGpu.put(r[1], Double.parseDouble(r[2]));
+        }
+      }
+      return new Object[] {String.join(", ", names), perGpu.size(),
+          perGpu.values().stream().mapToDouble(Double::doubleValue).sum()};
+    } finally {
+      sc.setJobDescription(null);
+    }
+  }
+
   /** n standard normal floats from a fixed seed: operands for the SGEMM measurements. */
   private static float[] gaussian(int n, long seed) {
     SplittableRandom rng = new SplittableRandom(seed);
@@ -126,8 +159,18 @@ public final class Bench {
         + "(OPENBLAS_CORETYPE=%s)%n", d, m, p.k(), n, p.iterations(), p.update(),
         p.jacobi() ? " (" + p.updatePasses() + " passes)" : " (" + p.atomBatches() + " atom batches)", slots,
         source.rdd().getNumPartitions(), Blas.announce(), System.getenv().getOrDefault("OPENBLAS_CORETYPE", "unset"));
-    double rate = sgemmRate(d, m, Math.min(1024, (int) n), slots);
-    out.printf("SGEMM %d x %d x %d on %d threads at once: %.1f GFLOP/s%n", m, Math.min(1024, n), d, slots, rate);
+    double cpuSlotsRate = sgemmRate(d, m, Math.min(1024, (int) n), slots);
+    out.printf("SGEMM %d x %d x %d on %d threads at once: %.1f GFLOP/s%n", m, Math.min(1024, n), d, slots,
+        cpuSlotsRate);
+    Object[] backends = taskBackends(sc, d, m, (int) Math.min(8192, n), slots);
+    int gpus = (Integer) backends[1];
+    double gpuRate = (Double) backends[2];
+    out.printf("GEMM backend of the tasks: %s%n", backends[0]);
+    if (gpus > 0) {
+      out.printf("cuBLAS SGEMM %d x %d x %d, operands on the device: %.1f GFLOP/s over %d GPU(s): the roofline "
+          + "below is against this rate%n", m, Math.min(8192, n), d, gpuRate, gpus);
+    }
+    double rate = gpus > 0 ? gpuRate : cpuSlotsRate;
     scan(sc, source); // warm-up: class loading, JIT, the page cache
     double[] scan = scan(sc, source);
     double readPerBatch = scan[0] * n / scan[1];
@@ -208,6 +251,9 @@ public final class Bench {
     o.put("blas", Blas.implementation());
     o.put("openblas_coretype", System.getenv().getOrDefault("OPENBLAS_CORETYPE", "unset"));
     o.put("sgemm_gflops", rate);
+    o.put("gemm_backend", (String) backends[0]);
+    o.put("gpus", gpus);
+    o.put("cpu_sgemm_gflops", cpuSlotsRate);
     o.put("gemm_seconds", gemmSeconds);
     o.put("iteration_seconds", total);
     o.put("roofline_ratio", total / gemmSeconds);

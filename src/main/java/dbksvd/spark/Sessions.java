@@ -28,6 +28,7 @@ public final class Sessions {
     // task results up to the RPC limit go straight to the driver: the Jacobi update's partial sums (m·d doubles per
     // task) took 0.5-1.3 s per pass through the block manager, 0.1-0.3 s directly (two tasks, m·d = 9.4 M)
     conf.setIfMissing("spark.task.maxDirectResultSize", "128m");
+    conf.setIfMissing(TaskGemm.KEY, c.getString("dbksvd.gemm.backend"));
     conf.setIfMissing("spark.ui.showConsoleProgress", "false");
     conf.setIfMissing("spark.ui.enabled", Boolean.toString(c.getBoolean("dbksvd.spark.ui")));
     for (Map.Entry<String, ConfigValue> e : c.getConfig("dbksvd.spark.conf").entrySet()) {
@@ -36,6 +37,7 @@ public final class Sessions {
     }
     SparkSession spark = SparkSession.builder().config(conf).getOrCreate();
     spark.sparkContext().setLogLevel(c.getString("dbksvd.spark.log-level"));
+    TaskGemm.check(spark.sparkContext().getConf(), c.getString("dbksvd.gemm.backend"));
     return spark;
   }
 }

@@ -148,7 +148,8 @@ public final class SparkEncode {
           ids[s] = s;
         }
         seen += n;
-        EncodedBlock eb = EncodedBlock.encode(bDict.value(), groups, encoder, Y, ids, encodeChunk);
+        EncodedBlock eb = EncodedBlock.encode(bDict.value(), groups, encoder, Y, ids, encodeChunk, null,
+            TaskGemm.current());
         List<Row> rows = new ArrayList<>(n);
         for (int s = 0; s < n; s++) {
           Object[] values = new Object[width + 1];

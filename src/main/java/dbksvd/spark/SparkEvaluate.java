@@ -40,7 +40,8 @@ public final class SparkEvaluate {
       var blocks = source.blocks(it, id -> true, chunk);
       while (blocks.hasNext()) {
         RowSource.Block b = blocks.next();
-        st.add(EncodedBlock.encode(bDict.value(), groups, encoder, b.Y(), b.rowId(), encodeChunk), b.Y());
+        st.add(EncodedBlock.encode(bDict.value(), groups, encoder, b.Y(), b.rowId(), encodeChunk, null,
+            TaskGemm.current()), b.Y());
       }
       return List.of(st).iterator();
     }).collect();

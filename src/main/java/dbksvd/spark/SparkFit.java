@@ -126,7 +126,7 @@ public final class SparkFit {
             return java.util.Collections.emptyIterator();
           }
           EncodedBlock eb = EncodedBlock.encode(bDict.value(), groups, encoder, block.Y(), block.rowId(), chunk,
-              times);
+              times, TaskGemm.current());
           BatchStats stats = new BatchStats(d, m).add(eb, block.Y());
           return List.of(new EncodedPart(eb, stats, times, JacobiUpdate.termBound(eb))).iterator();
         }).setName("dbksvd encoded batch " + t).persist(StorageLevel.MEMORY_AND_DISK());

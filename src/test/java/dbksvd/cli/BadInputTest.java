@@ -605,6 +605,18 @@ class BadInputTest {
 
   // ---- configuration ----
 
+  /** A GEMM backend that cannot be had fails on the driver before any job, in one line. */
+  @Test
+  void gemmBackendCudaWithoutGpusOrAnUnknownBackendIsNamed() throws Exception {
+    Path o = out("model");
+    assertBadInput(run(fit(data, o, "--set", "dbksvd.gemm.backend=cuda")), "dbksvd.gemm.backend = cuda",
+        "Spark gives the tasks no GPU", "spark.task.resource.gpu.amount unset");
+    assertFalse(Files.exists(o), "nothing at the output path");
+    assertBadInput(run(fit(data, o, "--set", "dbksvd.gemm.backend=tpu")), "must be auto, cpu or cuda, got 'tpu'");
+    Run cpu = run(fit(data, o, "--set", "dbksvd.gemm.backend=cpu"));
+    assertEquals(0, cpu.code(), cpu.err());
+  }
+
   @Test
   void badConfigurationIsNamed() throws Exception {
     Path o = out("model");

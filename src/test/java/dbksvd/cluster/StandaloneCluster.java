@@ -67,6 +67,8 @@ final class StandaloneCluster implements AutoCloseable {
   private final List<Proc> daemons = new CopyOnWriteArrayList<>();
   private final List<Proc> drivers = new CopyOnWriteArrayList<>();
   private final List<Path> workDirs = new ArrayList<>();
+  /** Extra JVM system properties per daemon name (the workers' GPU resources). */
+  private final Map<String, List<String>> daemonProperties = new LinkedHashMap<>();
   private final Thread hook = new Thread(this::stopAll, "standalone-cluster-stop");
   private String masterUrl;
 
@@ -129,6 +131,14 @@ final class StandaloneCluster implements AutoCloseable {
       for (int i = 1; i <= workers; i++) {
         Path work = Files.createDirectories(dir.resolve("worker-" + i));
         c.workDirs.add(work);
+        // each worker offers one GPU to applications that ask for one (spark.executor.resource.gpu.amount): Spark's
+        // resource scheduling runs for real, from a discovery script that names address i-1; no device is behind it
+        Path discovery = dir.resolve("gpu-discovery-" + i + ".sh");
+        Files.writeString(discovery, "#!/bin/sh\necho '{\"name\": \"gpu\", \"addresses\": [\"" + (i - 1)
+            + "\"]}'\n");
+        discovery.toFile().setExecutable(true);
+        c.daemonProperties.put("worker-" + i, List.of("-Dspark.worker.resource.gpu.amount=1",
+            "-Dspark.worker.resource.gpu.discoveryScript=" + discovery));
         ws.add(c.launchDaemon("worker-" + i, List.of("org.apache.spark.deploy.worker.Worker",
             "--host", "127.0.0.1", "--port", "0", "--webui-port", "0", "--cores", "1", "--memory", workerMemory,
             "--work-dir", work.toString(), c.masterUrl)));
@@ -175,6 +185,7 @@ final class StandaloneCluster implements AutoCloseable {
     cmd.addAll(jvmOptions);
     // small daemons: they only schedule; the executors they launch get their own JVM options from Spark
     cmd.addAll(QUICK_JVM);
+    cmd.addAll(daemonProperties.getOrDefault(name, List.of()));
     cmd.addAll(List.of("-Xmx256m", "-Djava.io.tmpdir=" + dir.resolve("local"),
         "-cp", sparkHome.resolve("conf") + File.pathSeparator + sparkHome.resolve("jars") + File.separator + "*"));
     cmd.addAll(mainAndArgs);

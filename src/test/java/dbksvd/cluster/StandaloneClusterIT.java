@@ -280,6 +280,56 @@ class StandaloneClusterIT {
         atKill.replaceAll("\\s+fve.*", ""), ck, ck + 1, ITERATIONS, s(t1, t2));
   }
 
+  /**
+   * GPUs through Spark's resource scheduling: each worker offers one GPU address, the application asks one per
+   * executor and per task. This build has no CUDA backend, so every task falls back to the CPU, says so once in its
+   * executor's log, and the dictionary is the local one bit for bit; asking for cuda instead fails in one line.
+   */
+  @Test
+  @Order(4)
+  void gpuResourcesAssignedToTasksFallBackToCpu() throws Exception {
+    List<String> gpuConf = new ArrayList<>(sparkConf());
+    gpuConf.addAll(List.of("spark.executor.resource.gpu.amount=1", "spark.task.resource.gpu.amount=1"));
+    String out = tmp.resolve("model-gpu-fallback").toString();
+    cluster.awaitNoExecutors(EXECUTORS_GONE);
+    long t0 = System.nanoTime();
+    Proc driver = cluster.submit("fit-gpu-auto", gpuConf, fitArgs(out));
+    cluster.await(FIT_TIMEOUT, "iteration 1 in the driver's output",
+        () -> lastIteration(driver.stdout()) >= 1 || !driver.process().isAlive());
+    String appId = cluster.executors().isEmpty() ? "?" : cluster.executors().get(0).appId();
+    int rc = cluster.awaitExit(driver, FIT_TIMEOUT);
+    long t1 = System.nanoTime();
+    assertEquals(0, rc, () -> "fit with GPU resources failed\n" + cluster.logTails(60));
+    assertSameDictionary(out, "fit with GPU resources (CPU fall-back) vs local fit");
+    List<Path> logs = cluster.executorLogs(appId);
+    Set<String> reasons = new HashSet<>();
+    for (Path l : logs) {
+      String log = StandaloneCluster.read(l);
+      List<String> lines = log.lines().filter(x -> x.contains("GEMM backend:")).toList();
+      assertEquals(1, lines.size(), () -> "one backend line in " + l + ":\n" + StandaloneCluster.tail(log, 40));
+      assertTrue(lines.get(0).contains("GEMM backend: cpu") && lines.get(0).contains("assigned, but this build has "
+          + "no CUDA backend"), lines.get(0));
+      reasons.add(lines.get(0).replaceAll("^.*GEMM backend: ", ""));
+    }
+    assertEquals(2, logs.size(), "two executors: " + logs);
+    assertTrue(reasons.stream().anyMatch(r -> r.contains("GPU 0 ")) && reasons.stream().anyMatch(r -> r.contains(
+        "GPU 1 ")), "each executor got its worker's GPU address: " + reasons);
+
+    cluster.awaitNoExecutors(EXECUTORS_GONE);
+    List<String> cudaArgs = new ArrayList<>(fitArgs(tmp.resolve("model-gpu-cuda").toString()));
+    cudaArgs.addAll(List.of("--set", "dbksvd.gemm.backend=cuda"));
+    Proc cuda = cluster.submit("fit-gpu-cuda", gpuConf, cudaArgs);
+    int rcCuda = cluster.awaitExit(cuda, FIT_TIMEOUT);
+    List<String> errors = cuda.stderr().lines().filter(l -> l.startsWith("dbksvd: error:")).toList();
+    assertEquals(2, rcCuda, () -> "backend cuda without a CUDA build\n" + StandaloneCluster.tail(cuda.stderr(), 40));
+    assertEquals(1, errors.size(), () -> StandaloneCluster.tail(cuda.stderr(), 40));
+    assertTrue(errors.get(0).contains("dbksvd.gemm.backend = cuda, but this build has no CUDA backend"),
+        errors.get(0));
+    assertFalse(Files.exists(tmp.resolve("model-gpu-cuda")), "nothing at the output path");
+    note("(d) GPU resources (1 per executor, 1 per task): fit %.1f s, dictionary identical to local mode; executors "
+        + "said: %s; with dbksvd.gemm.backend=cuda: exit 2, %s", s(t0, t1), reasons, errors.get(0));
+  }
+
   // ---- helpers
 
   static void assertSameDictionary(String model, String what) throws IOException {

@@ -161,7 +161,8 @@ class DeployTest {
     cmd.addAll(List.of(args));
     ProcessBuilder pb = new ProcessBuilder(cmd);
     pb.environment().keySet().removeIf(k -> k.startsWith("SPARK_") || k.equals("DBKSVD_JAR") || k.equals("IMAGE")
-        || k.equals("K8S_MASTER") || k.equals("UPLOAD_PATH") || k.matches("(NUM_)?EXECUTOR_.*|DRIVER_.*"));
+        || k.equals("K8S_MASTER") || k.equals("UPLOAD_PATH") || k.equals("MASTER") || k.equals("BACKEND")
+        || k.startsWith("RAPIDS_") || k.equals("GPUS_PER_EXECUTOR") || k.matches("(NUM_)?EXECUTOR_.*|DRIVER_.*"));
     pb.environment().putAll(env);
     Process p = pb.start();
     String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
@@ -197,6 +198,62 @@ class DeployTest {
     List<String> dbksvd = w.subList(jar + 1, w.size());
     assertEquals("fit", parses(dbksvd));
     assertEquals("my.conf", after(dbksvd, "--conf"), "the shipped file, by its name in the working directory");
+  }
+
+  @Test
+  void gpuScriptAsksSparkForGpusAndSuppliesRapidsAtSubmit() throws Exception {
+    Path conf = Files.writeString(tmp.resolve("gpu.conf"), "dbksvd.fit.k = 20\n");
+    Sh r = script("gpu.sh", Map.of("DBKSVD_JAR", "/jars/dbksvd-cuda.jar", "EXECUTOR_CORES", "4"), "--dry-run",
+        "--conf-file", conf.toString(), "fit", "--input", "s3a://b/emb", "--output", "s3a://b/m1");
+    assertEquals(0, r.code(), r.err());
+    List<String> w = words(r.out().replace("\\,", ","));
+    assertEquals("yarn", after(w, "--master"));
+    assertEquals("cluster", after(w, "--deploy-mode"));
+    assertTrue(after(w, "--packages").startsWith("com.nvidia:rapids-4-spark_2.13:25."), r.out());
+    assertTrue(w.contains("spark.plugins=com.nvidia.spark.SQLPlugin"), r.out());
+    assertTrue(w.contains("spark.executor.resource.gpu.amount=1"), r.out());
+    assertTrue(w.contains("spark.task.resource.gpu.amount=0.25"), "1 GPU shared by 4 task slots: " + r.out());
+    assertTrue(w.contains("spark.executor.resource.gpu.discoveryScript=./get-gpus.sh"), r.out());
+    assertTrue(w.contains("spark.dbksvd.gemm.backend=auto"), r.out());
+    // one --files carries both the conf file and the discovery script
+    assertEquals(1, w.stream().filter("--files"::equals).count(), r.out());
+    String files = after(w, "--files");
+    assertTrue(files.startsWith(conf + ",") && files.endsWith("deploy/gpu/get-gpus.sh"), files);
+    List<String> dbksvd = w.subList(w.indexOf("/jars/dbksvd-cuda.jar") + 1, w.size());
+    assertEquals("fit", parses(dbksvd));
+
+    Sh jar = script("gpu.sh", Map.of("DBKSVD_JAR", "/j.jar", "RAPIDS_JAR", "/opt/rapids.jar", "BACKEND", "cuda",
+        "MASTER", "spark://h:7077"), "--dry-run", "encode", "--model", "m", "--input", "d", "--output", "c");
+    List<String> v = words(jar.out());
+    assertEquals("/opt/rapids.jar", after(v, "--jars"));
+    assertFalse(v.contains("--packages") || v.contains("--queue"), jar.out());
+    assertTrue(v.contains("spark.dbksvd.gemm.backend=cuda"), jar.out());
+  }
+
+  /** The discovery script turns nvidia-smi's GPU list into Spark's resource JSON, and fails without a driver. */
+  @Test
+  void gpuDiscoveryScriptPrintsSparkResourceJson() throws Exception {
+    Path bin = Files.createDirectories(tmp.resolve("fake-bin"));
+    Path smi = Files.writeString(bin.resolve("nvidia-smi"), "#!/bin/sh\nprintf '0\\n1\\n 2\\n'\n");
+    smi.toFile().setExecutable(true);
+    Path script = DEPLOY.resolve("gpu").resolve("get-gpus.sh");
+    Process p = new ProcessBuilder("bash", script.toString()).redirectErrorStream(true).start();
+    p.getOutputStream().close();
+    String none = new String(p.getInputStream().readAllBytes());
+    boolean driverHere = Files.exists(Path.of("/dev/nvidiactl"));
+    if (!driverHere) {
+      assertEquals(1, p.waitFor(), none);
+      assertTrue(none.contains("nvidia-smi not found"), none);
+    }
+    ProcessBuilder pb = new ProcessBuilder("bash", script.toString());
+    pb.environment().put("PATH", bin + ":" + System.getenv("PATH"));
+    Process q = pb.start();
+    q.getOutputStream().close();
+    String json = new String(q.getInputStream().readAllBytes());
+    assertEquals(0, q.waitFor(), json);
+    var node = new com.fasterxml.jackson.databind.ObjectMapper().readTree(json);
+    assertEquals("gpu", node.get("name").asText());
+    assertEquals("[\"0\",\"1\",\"2\"]", node.get("addresses").toString());
   }
 
   @Test
