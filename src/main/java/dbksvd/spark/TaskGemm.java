@@ -10,8 +10,7 @@ import org.apache.spark.resource.ResourceInformation;
 /**
  * The GEMM backend of the running task: {@code spark.dbksvd.gemm.backend} (set from {@code dbksvd.gemm.backend}, or
  * by {@code spark-submit --conf}) and the GPUs Spark assigned to this task ({@code TaskContext.resources()}); see
- * {@link Backends}. Outside a task (the driver) the addresses come from {@code spark.dbksvd.gemm.driver-gpu} when
- * set, else none.
+ * {@link Backends}. Outside a task (the driver) there are none: the CPU.
  */
 public final class TaskGemm {
   /** The Spark property tasks read. */
@@ -29,8 +28,6 @@ public final class TaskGemm {
       if (gpu.isDefined()) {
         gpus = gpu.get().addresses();
       }
-    } else if (env != null && env.conf().contains("spark.dbksvd.gemm.driver-gpu")) {
-      gpus = new String[] {env.conf().get("spark.dbksvd.gemm.driver-gpu")};
     }
     try {
       return Backends.choose(backend, gpus).gemm();
