@@ -35,10 +35,7 @@ public final class Backends {
 
   /** As above, taking the CUDA presets to be present when {@code cublasClass} loads (tests name a missing one). */
   static Choice choose(String backend, String[] gpus, String cublasClass) {
-    String b = backend == null ? "auto" : backend.trim().toLowerCase(java.util.Locale.ROOT);
-    if (!b.equals("auto") && !b.equals("cpu") && !b.equals("cuda")) {
-      throw new IllegalArgumentException("dbksvd.gemm.backend must be auto, cpu or cuda, got '" + backend + "'");
-    }
+    String b = name(backend);
     if (b.equals("cpu")) {
       return log(new Choice(CpuGemm.INSTANCE, "dbksvd.gemm.backend = cpu"));
     }
@@ -67,6 +64,19 @@ public final class Backends {
           + opened);
     }
     return log(new Choice(CpuGemm.INSTANCE, "GPU " + device + " assigned, but CUDA did not start: " + opened));
+  }
+
+  /**
+   * The backend's name, trimmed and in lower case ({@code null}: auto).
+   *
+   * @throws IllegalArgumentException when it is not auto, cpu or cuda
+   */
+  public static String name(String backend) {
+    String b = backend == null ? "auto" : backend.trim().toLowerCase(java.util.Locale.ROOT);
+    if (!b.equals("auto") && !b.equals("cpu") && !b.equals("cuda")) {
+      throw new IllegalArgumentException("dbksvd.gemm.backend must be auto, cpu or cuda, got '" + backend + "'");
+    }
+    return b;
   }
 
   /** True when the class loads (not initialised): JavaCPP's CUDA presets are on the class path. */

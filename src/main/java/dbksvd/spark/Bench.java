@@ -65,11 +65,14 @@ public final class Bench {
   private static final java.util.concurrent.ConcurrentHashMap<String, Double> GPU_RATES =
       new java.util.concurrent.ConcurrentHashMap<>();
 
+  /** The tasks' GEMM backends (their names), how many distinct GPUs they ran on, and those GPUs' summed rate. */
+  public record TaskBackends(String names, int gpus, double gpuGflops) {}
+
   /**
    * The GEMM backend the tasks get (one task per slot) and, where it is a GPU, the cuBLAS SGEMM rate with the
-   * operands on the device, summed over the distinct GPUs (executor, device). Returns {backend names, GPUs, GFLOP/s}.
+   * operands on the device, summed over the distinct GPUs (executor, device).
    */
-  public static Object[] taskBackends(JavaSparkContext sc, int d, int m, int n, int slots) {
+  public static TaskBackends taskBackends(JavaSparkContext sc, int d, int m, int n, int slots) {
     sc.setJobDescription("bench: the tasks' GEMM backend");
     try {
       List<String[]> seen = sc.parallelize(java.util.stream.IntStream.range(0, slots).boxed().toList(), slots)
@@ -87,8 +90,8 @@ public final class Bench {
           perGpu.put(r[1], Double.parseDouble(r[2]));
         }
       }
-      return new Object[] {String.join(", ", names), perGpu.size(),
-          perGpu.values().stream().mapToDouble(Double::doubleValue).sum()};
+      return new TaskBackends(String.join(", ", names), perGpu.size(),
+          perGpu.values().stream().mapToDouble(Double::doubleValue).sum());
     } finally {
       sc.setJobDescription(null);
     }
@@ -162,10 +165,10 @@ public final class Bench {
     double cpuSlotsRate = sgemmRate(d, m, Math.min(1024, (int) n), slots);
     out.printf("SGEMM %d x %d x %d on %d threads at once: %.1f GFLOP/s%n", m, Math.min(1024, n), d, slots,
         cpuSlotsRate);
-    Object[] backends = taskBackends(sc, d, m, (int) Math.min(8192, n), slots);
-    int gpus = (Integer) backends[1];
-    double gpuRate = (Double) backends[2];
-    out.printf("GEMM backend of the tasks: %s%n", backends[0]);
+    TaskBackends backends = taskBackends(sc, d, m, (int) Math.min(8192, n), slots);
+    int gpus = backends.gpus();
+    double gpuRate = backends.gpuGflops();
+    out.printf("GEMM backend of the tasks: %s%n", backends.names());
     if (gpus > 0) {
       out.printf("cuBLAS SGEMM %d x %d x %d, operands on the device: %.1f GFLOP/s over %d GPU(s): the roofline "
           + "below is against this rate%n", m, Math.min(8192, n), d, gpuRate, gpus);
@@ -251,7 +254,7 @@ public final class Bench {
     o.put("blas", Blas.implementation());
     o.put("openblas_coretype", System.getenv().getOrDefault("OPENBLAS_CORETYPE", "unset"));
     o.put("sgemm_gflops", rate);
-    o.put("gemm_backend", (String) backends[0]);
+    o.put("gemm_backend", backends.names());
     o.put("gpus", gpus);
     o.put("cpu_sgemm_gflops", cpuSlotsRate);
     o.put("gemm_seconds", gemmSeconds);

@@ -44,9 +44,11 @@ public final class TaskGemm {
    */
   public static void check(SparkConf conf, String configured) {
     for (String b : new String[] {configured, conf.get(KEY, "auto")}) {
-      String v = b.trim().toLowerCase(java.util.Locale.ROOT);
-      if (!v.equals("auto") && !v.equals("cpu") && !v.equals("cuda")) {
-        throw new BadInputException("dbksvd.gemm.backend must be auto, cpu or cuda, got '" + b + "'");
+      String v;
+      try {
+        v = Backends.name(b);
+      } catch (IllegalArgumentException e) {
+        throw new BadInputException(e.getMessage());
       }
       if (v.equals("cuda") && (!conf.contains("spark.task.resource.gpu.amount")
           || conf.get("spark.master", "").startsWith("local"))) {
