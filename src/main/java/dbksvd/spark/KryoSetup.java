@@ -55,38 +55,58 @@ public final class KryoSetup implements KryoRegistrator {
   /** Bytes per bulk chunk: bounds the temporary buffer of a large array. */
   private static final int CHUNK = 1 << 20;
 
+  /** Copies elements [i, i + n) of an array into (or out of) a little-endian byte buffer at its start. */
+  private interface Chunk {
+    void copy(ByteBuffer bb, int i, int n);
+  }
+
+  /** Writes an array's length + 1 (0 is null, as Kryo's own array serializers write it), then its bytes in chunks. */
+  private static void writeBulk(Output out, int length, int width, Chunk put) {
+    out.writeInt(length + 1, true);
+    byte[] buf = new byte[Math.min(CHUNK, width * length)];
+    ByteBuffer bb = ByteBuffer.wrap(buf).order(ByteOrder.LITTLE_ENDIAN);
+    for (int i = 0; i < length; ) {
+      int n = Math.min(buf.length / width, length - i);
+      bb.clear();
+      put.copy(bb, i, n);
+      out.writeBytes(buf, 0, width * n);
+      i += n;
+    }
+  }
+
+  /** The length {@link #writeBulk} wrote, or -1 for null. */
+  private static int readLength(Input in) {
+    return in.readInt(true) - 1;
+  }
+
+  /** Reads {@code length} elements of {@code width} bytes in chunks, handing each chunk to {@code get}. */
+  private static void readBulk(Input in, int length, int width, Chunk get) {
+    byte[] buf = new byte[Math.min(CHUNK, width * length)];
+    ByteBuffer bb = ByteBuffer.wrap(buf).order(ByteOrder.LITTLE_ENDIAN);
+    for (int i = 0; i < length; ) {
+      int n = Math.min(buf.length / width, length - i);
+      in.readBytes(buf, 0, width * n);
+      bb.clear();
+      get.copy(bb, i, n);
+      i += n;
+    }
+  }
+
   /** float[]: its length, then its values little-endian, copied in chunks of 1 MiB. */
   static final class BulkFloats extends Serializer<float[]> {
     @Override
     public void write(Kryo kryo, Output out, float[] a) {
-      out.writeInt(a.length + 1, true); // 0 is null, as Kryo's own array serializers write it
-      byte[] buf = new byte[Math.min(CHUNK, 4 * a.length)];
-      ByteBuffer bb = ByteBuffer.wrap(buf).order(ByteOrder.LITTLE_ENDIAN);
-      for (int i = 0; i < a.length; ) {
-        int n = Math.min(buf.length / 4, a.length - i);
-        bb.clear();
-        bb.asFloatBuffer().put(a, i, n);
-        out.writeBytes(buf, 0, 4 * n);
-        i += n;
-      }
+      writeBulk(out, a.length, 4, (bb, i, n) -> bb.asFloatBuffer().put(a, i, n));
     }
 
     @Override
     public float[] read(Kryo kryo, Input in, Class<float[]> type) {
-      int len = in.readInt(true);
-      if (len == 0) {
+      int len = readLength(in);
+      if (len < 0) {
         return null;
       }
-      float[] a = new float[len - 1];
-      byte[] buf = new byte[Math.min(CHUNK, 4 * a.length)];
-      ByteBuffer bb = ByteBuffer.wrap(buf).order(ByteOrder.LITTLE_ENDIAN);
-      for (int i = 0; i < a.length; ) {
-        int n = Math.min(buf.length / 4, a.length - i);
-        in.readBytes(buf, 0, 4 * n);
-        bb.clear();
-        bb.asFloatBuffer().get(a, i, n);
-        i += n;
-      }
+      float[] a = new float[len];
+      readBulk(in, len, 4, (bb, i, n) -> bb.asFloatBuffer().get(a, i, n));
       return a;
     }
   }
@@ -95,34 +115,17 @@ public final class KryoSetup implements KryoRegistrator {
   static final class BulkDoubles extends Serializer<double[]> {
     @Override
     public void write(Kryo kryo, Output out, double[] a) {
-      out.writeInt(a.length + 1, true);
-      byte[] buf = new byte[Math.min(CHUNK, 8 * a.length)];
-      ByteBuffer bb = ByteBuffer.wrap(buf).order(ByteOrder.LITTLE_ENDIAN);
-      for (int i = 0; i < a.length; ) {
-        int n = Math.min(buf.length / 8, a.length - i);
-        bb.clear();
-        bb.asDoubleBuffer().put(a, i, n);
-        out.writeBytes(buf, 0, 8 * n);
-        i += n;
-      }
+      writeBulk(out, a.length, 8, (bb, i, n) -> bb.asDoubleBuffer().put(a, i, n));
     }
 
     @Override
     public double[] read(Kryo kryo, Input in, Class<double[]> type) {
-      int len = in.readInt(true);
-      if (len == 0) {
+      int len = readLength(in);
+      if (len < 0) {
         return null;
       }
-      double[] a = new double[len - 1];
-      byte[] buf = new byte[Math.min(CHUNK, 8 * a.length)];
-      ByteBuffer bb = ByteBuffer.wrap(buf).order(ByteOrder.LITTLE_ENDIAN);
-      for (int i = 0; i < a.length; ) {
-        int n = Math.min(buf.length / 8, a.length - i);
-        in.readBytes(buf, 0, 8 * n);
-        bb.clear();
-        bb.asDoubleBuffer().get(a, i, n);
-        i += n;
-      }
+      double[] a = new double[len];
+      readBulk(in, len, 8, (bb, i, n) -> bb.asDoubleBuffer().get(a, i, n));
       return a;
     }
   }
@@ -131,34 +134,17 @@ public final class KryoSetup implements KryoRegistrator {
   static final class BulkLongs extends Serializer<long[]> {
     @Override
     public void write(Kryo kryo, Output out, long[] a) {
-      out.writeInt(a.length + 1, true);
-      byte[] buf = new byte[Math.min(CHUNK, 8 * a.length)];
-      ByteBuffer bb = ByteBuffer.wrap(buf).order(ByteOrder.LITTLE_ENDIAN);
-      for (int i = 0; i < a.length; ) {
-        int n = Math.min(buf.length / 8, a.length - i);
-        bb.clear();
-        bb.asLongBuffer().put(a, i, n);
-        out.writeBytes(buf, 0, 8 * n);
-        i += n;
-      }
+      writeBulk(out, a.length, 8, (bb, i, n) -> bb.asLongBuffer().put(a, i, n));
     }
 
     @Override
     public long[] read(Kryo kryo, Input in, Class<long[]> type) {
-      int len = in.readInt(true);
-      if (len == 0) {
+      int len = readLength(in);
+      if (len < 0) {
         return null;
       }
-      long[] a = new long[len - 1];
-      byte[] buf = new byte[Math.min(CHUNK, 8 * a.length)];
-      ByteBuffer bb = ByteBuffer.wrap(buf).order(ByteOrder.LITTLE_ENDIAN);
-      for (int i = 0; i < a.length; ) {
-        int n = Math.min(buf.length / 8, a.length - i);
-        in.readBytes(buf, 0, 8 * n);
-        bb.clear();
-        bb.asLongBuffer().get(a, i, n);
-        i += n;
-      }
+      long[] a = new long[len];
+      readBulk(in, len, 8, (bb, i, n) -> bb.asLongBuffer().get(a, i, n));
       return a;
     }
   }
