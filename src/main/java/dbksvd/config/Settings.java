@@ -6,7 +6,6 @@ import com.typesafe.config.ConfigFactory;
 import com.typesafe.config.ConfigParseOptions;
 import com.typesafe.config.ConfigValue;
 import dbksvd.loop.FitParams;
-import dbksvd.spark.RowSource;
 import dbksvd.update.TopSingularTriplet;
 
 import java.io.File;
@@ -124,8 +123,8 @@ public final class Settings {
   }
 
   /** dbksvd.input.zero-rows: refuse (the default) or skip all-zero embeddings. */
-  public static RowSource.ZeroRows zeroRows(Config c) {
-    return RowSource.ZeroRows.parse(c.getString("dbksvd.input.zero-rows"));
+  public static ZeroRows zeroRows(Config c) {
+    return ZeroRows.parse(c.getString("dbksvd.input.zero-rows"));
   }
 
   /** A double that may be written "inf". */

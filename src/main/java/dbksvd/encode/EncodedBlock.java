@@ -51,14 +51,14 @@ public final class EncodedBlock implements java.io.Serializable {
 
   /** As {@link #encode(Dictionary, AtomGroups, Encoder, float[], long[], int)}, adding stage times to {@code times}. */
   public static EncodedBlock encode(Dictionary dict, AtomGroups groups, Encoder encoder, float[] Y, long[] rowId,
-      int chunk, dbksvd.metrics.TaskTimes times) {
+      int chunk, dbksvd.util.TaskTimes times) {
     return encode(dict, groups, encoder, Y, rowId, chunk, times, dbksvd.gemm.CpuGemm.INSTANCE);
   }
 
   /** As above, with the DᵀY products on the given backend (the CPU, or a task's GPU). */
   public static EncodedBlock encode(Dictionary dict, AtomGroups groups, Encoder encoder, float[] Y, long[] rowId,
-      int chunk, dbksvd.metrics.TaskTimes times, dbksvd.gemm.Gemm gemm) {
-    dbksvd.metrics.TaskTimes tt = times != null ? times : new dbksvd.metrics.TaskTimes();
+      int chunk, dbksvd.util.TaskTimes times, dbksvd.gemm.Gemm gemm) {
+    dbksvd.util.TaskTimes tt = times != null ? times : new dbksvd.util.TaskTimes();
     final int d = dict.d;
     final int n = rowId.length;
     if (Y.length < (long) d * n) {
@@ -131,8 +131,8 @@ public final class EncodedBlock implements java.io.Serializable {
         if (held >= 0) {
           enc.encode(dict, a0, mg, P, held * mg, targetSq[slot[held]], codes, slot[held], scratch);
         }
-        tt.add(dbksvd.metrics.TaskTimes.DTY, t1 - t0);
-        tt.add(dbksvd.metrics.TaskTimes.MP, System.nanoTime() - t1);
+        tt.add(dbksvd.util.TaskTimes.DTY, t1 - t0);
+        tt.add(dbksvd.util.TaskTimes.MP, System.nanoTime() - t1);
       }
       long tr = System.nanoTime();
       // residual after this group: target − D_g X_g, computed exactly (not from the tracked norm)
@@ -151,7 +151,7 @@ public final class EncodedBlock implements java.io.Serializable {
       }
       residual[g] = r;
       target = r;
-      tt.add(dbksvd.metrics.TaskTimes.RESIDUAL, System.nanoTime() - tr);
+      tt.add(dbksvd.util.TaskTimes.RESIDUAL, System.nanoTime() - tr);
     }
     return new EncodedBlock(d, rowId, codes, residual, ySq, targetSq);
   }

@@ -6,7 +6,7 @@ import dbksvd.encode.EncodedBlock;
 import dbksvd.encode.Encoder;
 import dbksvd.metrics.BatchStats;
 import dbksvd.metrics.DictionaryMetrics;
-import dbksvd.metrics.TaskTimes;
+import dbksvd.util.TaskTimes;
 import dbksvd.update.AtomBatchBlock;
 import dbksvd.update.AtomBatchUpdate;
 import dbksvd.update.AtomBatches;

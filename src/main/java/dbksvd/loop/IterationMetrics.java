@@ -8,7 +8,7 @@ import java.util.Map;
  * outer batch against the dictionary that entered the iteration); coherence is that dictionary's.
  *
  * @param seconds wall seconds per stage, in stage order
- * @param taskSeconds seconds inside tasks per kernel stage, summed over tasks ({@link dbksvd.metrics.TaskTimes})
+ * @param taskSeconds seconds inside tasks per kernel stage, summed over tasks ({@link dbksvd.util.TaskTimes})
  */
 public record IterationMetrics(int iteration, long epoch, long samples, double fve, double relativeError,
     double meanL0, int deadAtoms, int duplicateAtoms, int replacedAtoms, double coherenceMax, double coherenceMean,

@@ -1,5 +1,6 @@
 package dbksvd.ml;
 
+import dbksvd.config.ZeroRows;
 import dbksvd.loop.FitLoop;
 import dbksvd.loop.FitParams;
 import dbksvd.loop.IterationMetrics;
@@ -23,7 +24,7 @@ import java.util.List;
  * DB-KSVD as a Spark ML {@link Estimator}: {@code fit} learns a dictionary D (d × m, unit-norm atoms) from the
  * embeddings of {@code inputCol} and returns a {@link DbKsvdModel}, whose {@code transform} adds the k-sparse codes.
  * Training is the Spark job of {@code dbksvd fit} ({@link SparkFit}, rows opened by {@link RowSource#open(
- * SparkSession, Dataset, String, RowSource.ZeroRows)}); on a Parquet scan it yields the same dictionary, bit for
+ * SparkSession, Dataset, String, ZeroRows)}); on a Parquet scan it yields the same dictionary, bit for
  * bit, as {@code dbksvd fit} with the same settings. Checkpoints and resume are the command's ({@code FitJob}).
  */
 public final class DbKsvd extends Estimator<DbKsvdModel> implements DbKsvdParams, DefaultParamsWritable {

@@ -1,5 +1,6 @@
 package dbksvd.ml;
 
+import dbksvd.config.ZeroRows;
 import dbksvd.encode.Dictionary;
 import dbksvd.io.ModelDir;
 import dbksvd.loop.IterationMetrics;

@@ -1,5 +1,6 @@
 package dbksvd.ml;
 
+import dbksvd.config.ZeroRows;
 import com.typesafe.config.ConfigFactory;
 import dbksvd.config.Settings;
 import dbksvd.loop.FitParams;
@@ -253,8 +254,8 @@ public interface DbKsvdParams extends Params {
         (String) getOrDefault(update()), (Integer) getOrDefault(updatePasses()));
   }
 
-  default RowSource.ZeroRows zeroRowsPolicy() {
-    return RowSource.ZeroRows.parse(getZeroRows());
+  default ZeroRows zeroRowsPolicy() {
+    return ZeroRows.parse(getZeroRows());
   }
 
   /** Defaults: those of reference.conf. */

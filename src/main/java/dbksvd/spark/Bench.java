@@ -1,5 +1,6 @@
 package dbksvd.spark;
 
+import dbksvd.config.ZeroRows;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -154,7 +155,7 @@ public final class Bench {
   public static ObjectNode run(SparkSession spark, String data, FitParams p, PrintStream out) throws Exception {
     JavaSparkContext sc = JavaSparkContext.fromSparkContext(spark.sparkContext());
     int slots = sc.defaultParallelism();
-    RowSource source = RowSource.open(spark, data, "embedding", RowSource.ZeroRows.REFUSE);
+    RowSource source = RowSource.open(spark, data, "embedding", ZeroRows.REFUSE);
     int d = source.d;
     int m = p.m();
     long n = Math.min(p.batchSize(), source.rows);

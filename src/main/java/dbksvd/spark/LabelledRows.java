@@ -1,5 +1,6 @@
 package dbksvd.spark;
 
+import dbksvd.config.ZeroRows;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
@@ -19,7 +20,7 @@ import static org.apache.spark.sql.functions.col;
  * The embeddings of a Parquet dataset together with other columns of the same rows (text to show, a label, a
  * split), in blocks of float[] for the encoder. Each row has a key that depends on the data only: the index of its
  * file among the dataset's files sorted by path, times 2^40, plus its index in the file ({@link #file},
- * {@link #rowIndex} undo it). All-zero embeddings are refused or, with {@link RowSource.ZeroRows#SKIP}, left out.
+ * {@link #rowIndex} undo it). All-zero embeddings are refused or, with {@link ZeroRows#SKIP}, left out.
  */
 public final class LabelledRows implements Serializable {
   private static final long serialVersionUID = 1L;
@@ -49,7 +50,7 @@ public final class LabelledRows implements Serializable {
 
   /** Opens the dataset; every named column must exist (a clear error names the missing one). */
   public static LabelledRows open(SparkSession spark, String input, String embedding, List<String> extra,
-      RowSource.ZeroRows zeroRows) {
+      ZeroRows zeroRows) {
     Dataset<Row> df = RowSource.read(spark, input);
     EmbeddingColumn emb = EmbeddingColumn.of(df.schema(), embedding);
     List<String> names = Arrays.asList(df.schema().fieldNames());
@@ -76,7 +77,7 @@ public final class LabelledRows implements Serializable {
           + (1 << (63 - ROW_BITS)) + " are supported");
     }
     return new LabelledRows(input, emb, extra.toArray(new String[0]), files,
-        zeroRows == RowSource.ZeroRows.REFUSE, sel.javaRDD());
+        zeroRows == ZeroRows.REFUSE, sel.javaRDD());
   }
 
   public JavaRDD<Row> rdd() {

@@ -1,5 +1,6 @@
 package dbksvd.spark;
 
+import dbksvd.config.ZeroRows;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
@@ -34,20 +35,6 @@ import static org.apache.spark.sql.functions.max;
  */
 public final class RowSource implements Serializable {
   private static final long serialVersionUID = 1L;
-
-  /** What to do with an all-zero embedding ({@code dbksvd.input.zero-rows}). */
-  public enum ZeroRows {
-    REFUSE, SKIP;
-
-    public static ZeroRows parse(String s) {
-      return switch (s.trim().toLowerCase(java.util.Locale.ROOT)) {
-        case "refuse" -> REFUSE;
-        case "skip" -> SKIP;
-        default -> throw new IllegalArgumentException("dbksvd.input.zero-rows must be refuse or skip, got '" + s
-            + "'");
-      };
-    }
-  }
 
   public final EmbeddingColumn column;
   public final int d;

@@ -1,5 +1,6 @@
 package dbksvd.spark;
 
+import dbksvd.config.ZeroRows;
 import dbksvd.encode.Dictionary;
 import dbksvd.encode.EncodedBlock;
 import dbksvd.encode.SparseCodes;
@@ -30,7 +31,7 @@ import static org.apache.spark.sql.functions.col;
 /**
  * {@code encode}: codes for every row of a dataset as a Spark ML sparse vector column (length m), with the input's
  * columns carried along, written as Parquet atomically. Every row keeps its place in the output: an all-zero row
- * is refused, or with {@link RowSource.ZeroRows#SKIP} gets the empty code (the code of a zero vector).
+ * is refused, or with {@link ZeroRows#SKIP} gets the empty code (the code of a zero vector).
  */
 public final class SparkEncode {
   private SparkEncode() {}
@@ -40,11 +41,11 @@ public final class SparkEncode {
 
   public static long run(SparkSession spark, ModelDir.Model model, String input, String column, String output,
       String outputColumn, int chunk, boolean overwrite) throws IOException {
-    return run(spark, model, input, column, output, outputColumn, chunk, overwrite, RowSource.ZeroRows.REFUSE);
+    return run(spark, model, input, column, output, outputColumn, chunk, overwrite, ZeroRows.REFUSE);
   }
 
   public static long run(SparkSession spark, ModelDir.Model model, String input, String column, String output,
-      String outputColumn, int chunk, boolean overwrite, RowSource.ZeroRows zeroRows) throws IOException {
+      String outputColumn, int chunk, boolean overwrite, ZeroRows zeroRows) throws IOException {
     Path target = new Path(output);
     FileSystem fs = target.getFileSystem(spark.sparkContext().hadoopConfiguration());
     AtomicDir.checkTarget(fs, target, overwrite);
@@ -80,7 +81,7 @@ public final class SparkEncode {
    * is used. Rows of a file scan are named in errors by file and row; other Datasets by partition and row.
    */
   public static Dataset<Row> transform(SparkSession spark, Dataset<Row> df, Broadcast<Dictionary> bDict, FitParams p,
-      String column, String outputColumn, int chunk, RowSource.ZeroRows zeroRows) {
+      String column, String outputColumn, int chunk, ZeroRows zeroRows) {
     StructType inSchema = df.schema();
     EmbeddingColumn emb = EmbeddingColumn.of(inSchema, column);
     if (Arrays.asList(inSchema.fieldNames()).contains(outputColumn)) {
@@ -106,7 +107,7 @@ public final class SparkEncode {
     var groups = p.groups();
     var encoder = p.newEncoder();
     int encodeChunk = p.encodeChunk();
-    boolean refuseZero = zeroRows == RowSource.ZeroRows.REFUSE;
+    boolean refuseZero = zeroRows == ZeroRows.REFUSE;
     JavaRDD<Row> coded = withLoc.javaRDD().mapPartitionsWithIndex((part, it) -> new Iterator<Row>() {
       final List<Row> pending = new ArrayList<>();
       Iterator<Row> out = java.util.Collections.emptyIterator();

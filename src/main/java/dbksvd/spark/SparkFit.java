@@ -13,7 +13,7 @@ import dbksvd.loop.Replacement;
 import dbksvd.loop.RowOrder;
 import dbksvd.metrics.BatchStats;
 import dbksvd.metrics.DictionaryMetrics;
-import dbksvd.metrics.TaskTimes;
+import dbksvd.util.TaskTimes;
 import dbksvd.update.AtomBatchBlock;
 import dbksvd.update.AtomBatchUpdate;
 import dbksvd.update.AtomBatches;

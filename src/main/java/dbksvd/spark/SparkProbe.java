@@ -1,5 +1,6 @@
 package dbksvd.spark;
 
+import dbksvd.config.ZeroRows;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -62,7 +63,7 @@ public final class SparkProbe {
 
   public record Options(String labelColumn, String splitColumn, int[] ks, double testFraction, long seed) {}
 
-  public static ObjectNode run(SparkSession spark, String input, String embedding, RowSource.ZeroRows zeroRows,
+  public static ObjectNode run(SparkSession spark, String input, String embedding, ZeroRows zeroRows,
       ModelDir.Model model, Options opt, int chunk) {
     if (opt.testFraction() <= 0 || opt.testFraction() >= 1) {
       throw new IllegalArgumentException("--test-fraction must be between 0 and 1, got " + opt.testFraction());

@@ -1,5 +1,6 @@
 package dbksvd.ml;
 
+import dbksvd.config.ZeroRows;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -228,7 +229,7 @@ class DbKsvdTest {
     }
     // local rows come in defaultParallelism (2) partitions, in a fixed order (unlike after a repartition's shuffle)
     Dataset<Row> local = spark.createDataFrame(rows, schema);
-    RowSource src = RowSource.open(spark, local, "embedding", RowSource.ZeroRows.REFUSE);
+    RowSource src = RowSource.open(spark, local, "embedding", ZeroRows.REFUSE);
     assertEquals(n, src.rows);
     assertEquals(D, src.d);
 
@@ -256,7 +257,7 @@ class DbKsvdTest {
 
   /** The "file" of the first row as RowSource numbers it: a Parquet file, or a partition for positional ids. */
   static String firstFile(Dataset<Row> df, String column) {
-    RowSource src = RowSource.open(spark, df, column, RowSource.ZeroRows.REFUSE);
+    RowSource src = RowSource.open(spark, df, column, ZeroRows.REFUSE);
     return src.rdd().map(r -> r.getUTF8String(1).toString()).first();
   }
 

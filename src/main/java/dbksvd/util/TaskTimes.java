@@ -1,4 +1,4 @@
-package dbksvd.metrics;
+package dbksvd.util;
 
 import java.io.Serializable;
 import java.util.LinkedHashMap;
