@@ -346,7 +346,7 @@ public final class Main implements Runnable {
         Double.isFinite(snr) ? snr : "inf", output);
     if (truth != null) {
       PlantedData planted = new PlantedData(d, m, k, snr, seed);
-      FitParams p = FitParams.defaults(m, k).withSeed(seed).withIterations(0);
+      FitParams p = FitParams.builder(m, k).seed(seed).iterations(0).build();
       ObjectNode info = ModelDir.newInfo();
       info.put("kind", "planted");
       info.put("snr_db", Double.isFinite(snr) ? snr : null);

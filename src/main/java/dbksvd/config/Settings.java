@@ -6,7 +6,9 @@ import com.typesafe.config.ConfigFactory;
 import com.typesafe.config.ConfigParseOptions;
 import com.typesafe.config.ConfigValue;
 import dbksvd.loop.FitParams;
+import dbksvd.loop.Init;
 import dbksvd.update.TopSingularTriplet;
+import dbksvd.update.Update;
 
 import java.io.File;
 import java.util.HashMap;
@@ -111,12 +113,20 @@ public final class Settings {
     Config f = c.getConfig("dbksvd.fit");
     try {
       int[] budgets = f.getIntList("matryoshka-budgets").stream().mapToInt(Integer::intValue).toArray();
-      return new FitParams(f.getInt("atoms"), f.getInt("k"), f.getInt("batch-size"), f.getInt("iterations"),
-          f.getString("encoder"), f.getDouble("rtol"), f.getInt("matryoshka"), budgets, f.getInt("atom-batches"),
-          f.getLong("seed"), f.getString("init"), f.getDouble("clear-threshold"),
-          new TopSingularTriplet(f.getInt("lanczos.krylov"), f.getInt("lanczos.restarts"),
-              f.getDouble("lanczos.tol")), f.getInt("encode-chunk"), f.getString("update"),
-          f.getInt("update-passes"));
+      return FitParams.builder(f.getInt("atoms"), f.getInt("k"))
+          .batchSize(f.getInt("batch-size"))
+          .iterations(f.getInt("iterations"))
+          .encoder(f.getString("encoder"))
+          .rtol(f.getDouble("rtol"))
+          .matryoshka(FitParams.Matryoshka.of(f.getInt("matryoshka"), budgets))
+          .update(Update.of(f.getString("update"), f.getInt("update-passes"), f.getInt("atom-batches")))
+          .seed(f.getLong("seed"))
+          .init(Init.of(f.getString("init")))
+          .clearThreshold(f.getDouble("clear-threshold"))
+          .lanczos(new TopSingularTriplet(f.getInt("lanczos.krylov"), f.getInt("lanczos.restarts"),
+              f.getDouble("lanczos.tol")))
+          .encodeChunk(f.getInt("encode-chunk"))
+          .build();
     } catch (ConfigException e) {
       throw new IllegalArgumentException("bad configuration: " + e.getMessage());
     }

@@ -46,4 +46,13 @@ public interface Encoder extends java.io.Serializable {
 
   /** Work space for one thread encoding against up to mAtoms atoms. */
   Object newScratch(int mAtoms);
+
+  /** The encoder a name (config, model.json) stands for. */
+  static Encoder of(String name, int k, double rtol) {
+    return switch (name) {
+      case "mp" -> new MatchingPursuit(k, rtol);
+      case "omp" -> new OrthogonalMatchingPursuit(k, rtol);
+      default -> throw new IllegalArgumentException("encoder must be mp or omp, got '" + name + "'");
+    };
+  }
 }

@@ -120,7 +120,7 @@ public final class Checkpoints {
         throw new IOException("checkpoint " + c + " is not a " + FORMAT + " version " + VERSION);
       }
       FitParams saved = ModelDir.paramsFromJson(s.path("params"));
-      if (!saved.withIterations(p.iterations()).equals(p)) {
+      if (!saved.toBuilder().iterations(p.iterations()).build().equals(p)) {
         throw new IOException("checkpoint " + c + " was made with other parameters (" + saved + "); resume with "
             + "the same settings, or delete " + dir);
       }

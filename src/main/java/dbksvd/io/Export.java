@@ -98,7 +98,7 @@ public final class Export {
     o.put("d_in", model.d());
     o.put("d_sae", model.m());
     o.put("k", model.params().k());
-    o.put("encoder", model.params().encoder());
+    o.put("encoder", model.params().encoder().name());
     o.put("rtol", model.params().rtol());
     o.put("dtype", "float32");
     o.put("decoder", "W_dec: (d_sae, d_in), unit-norm rows; x = argmin ||y - x W_dec|| with at most k non-zeros, "
@@ -128,7 +128,7 @@ public final class Export {
     meta.put("d_in", Integer.toString(model.d()));
     meta.put("d_sae", Integer.toString(model.m()));
     meta.put("k", Integer.toString(model.params().k()));
-    meta.put("encoder", model.params().encoder());
+    meta.put("encoder", model.params().encoder().name());
     ObjectNode w = header.putObject("W_dec");
     w.put("dtype", "F32");
     w.putArray("shape").add(model.m()).add(model.d());

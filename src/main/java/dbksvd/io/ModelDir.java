@@ -6,7 +6,9 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dbksvd.encode.AtomGroups;
 import dbksvd.loop.FitParams;
+import dbksvd.loop.Init;
 import dbksvd.update.TopSingularTriplet;
+import dbksvd.update.Update;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FSDataInputStream;
 import org.apache.hadoop.fs.FSDataOutputStream;
@@ -164,43 +166,54 @@ public final class ModelDir {
     }
   }
 
+  /** model.json's params, in the format of version 1 (every key kept, also those a setting does not use). */
   public static ObjectNode paramsToJson(FitParams p) {
     ObjectNode o = JSON.createObjectNode();
     o.put("atoms", p.m());
     o.put("k", p.k());
     o.put("batch_size", p.batchSize());
     o.put("iterations", p.iterations());
-    o.put("encoder", p.encoder());
+    o.put("encoder", p.encoder().name());
     o.put("rtol", p.rtol());
-    o.put("matryoshka", p.matryoshka());
+    o.put("matryoshka", p.matryoshka().levels());
     ArrayNode b = o.putArray("budgets");
-    for (int v : p.budgets()) {
-      b.add(v);
-    }
-    o.put("atom_batches", p.atomBatches());
+    p.matryoshka().budgets().forEach(b::add);
+    o.put("atom_batches", p.update().atomBatches());
     o.put("seed", p.seed());
-    o.put("init", p.init());
+    o.put("init", p.init().configName());
     o.put("clear_threshold", p.clearThreshold());
     o.put("lanczos_krylov", p.lanczos().maxKrylov());
     o.put("lanczos_restarts", p.lanczos().maxRestarts());
     o.put("lanczos_tol", p.lanczos().tol());
     o.put("encode_chunk", p.encodeChunk());
-    o.put("update", p.update());
-    o.put("update_passes", p.updatePasses());
+    o.put("update", p.update().name());
+    o.put("update_passes", p.update().passes());
     return o;
   }
 
+  /**
+   * The params of model.json. Keys missing from models written before they existed take the value those models
+   * were fitted with (update: gauss-seidel with 1 atom batch, 1 pass).
+   */
   static FitParams paramsFromJson(JsonNode o) {
     int[] budgets = new int[o.path("budgets").size()];
     for (int i = 0; i < budgets.length; i++) {
       budgets[i] = o.path("budgets").get(i).asInt();
     }
-    return new FitParams(o.path("atoms").asInt(), o.path("k").asInt(), o.path("batch_size").asInt(),
-        o.path("iterations").asInt(), o.path("encoder").asText(), o.path("rtol").asDouble(),
-        o.path("matryoshka").asInt(-1), budgets, o.path("atom_batches").asInt(1), o.path("seed").asLong(),
-        o.path("init").asText("samples"), o.path("clear_threshold").asDouble(0.99),
-        new TopSingularTriplet(o.path("lanczos_krylov").asInt(24), o.path("lanczos_restarts").asInt(20),
-            o.path("lanczos_tol").asDouble(1e-7)), o.path("encode_chunk").asInt(1024),
-        o.path("update").asText(FitParams.GAUSS_SEIDEL), o.path("update_passes").asInt(1));
+    return FitParams.builder(o.path("atoms").asInt(), o.path("k").asInt())
+        .batchSize(o.path("batch_size").asInt())
+        .iterations(o.path("iterations").asInt())
+        .encoder(o.path("encoder").asText())
+        .rtol(o.path("rtol").asDouble())
+        .matryoshka(FitParams.Matryoshka.of(o.path("matryoshka").asInt(-1), budgets))
+        .update(Update.of(o.path("update").asText("gauss-seidel"), o.path("update_passes").asInt(1),
+            o.path("atom_batches").asInt(1)))
+        .seed(o.path("seed").asLong())
+        .init(Init.of(o.path("init").asText("samples")))
+        .clearThreshold(o.path("clear_threshold").asDouble(0.99))
+        .lanczos(new TopSingularTriplet(o.path("lanczos_krylov").asInt(24), o.path("lanczos_restarts").asInt(20),
+            o.path("lanczos_tol").asDouble(1e-7)))
+        .encodeChunk(o.path("encode_chunk").asInt(1024))
+        .build();
   }
 }

@@ -2,31 +2,45 @@ package dbksvd.loop;
 
 import dbksvd.encode.AtomGroups;
 import dbksvd.encode.Dictionary;
-import dbksvd.encode.EncodedBlock;
-import dbksvd.encode.Encoder;
 import dbksvd.metrics.BatchStats;
 import dbksvd.metrics.DictionaryMetrics;
-import dbksvd.util.TaskTimes;
-import dbksvd.update.AtomBatchBlock;
 import dbksvd.update.AtomBatchUpdate;
 import dbksvd.update.AtomBatches;
 import dbksvd.update.JacobiUpdate;
 import dbksvd.update.TopSingularTriplet;
+import dbksvd.update.Update;
+import dbksvd.util.TaskTimes;
 
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
 import java.util.function.Consumer;
+import java.util.logging.Logger;
 
 /**
- * DB-KSVD on one machine, over data held in memory (d × N, column-major). The same stages, in the same order
- * and with the same seeds, as the Spark job, which routes them over partitions instead: for the same seed and
- * data both reach the same dictionary.
+ * DB-KSVD's iteration, written once. Where the samples live — this JVM's memory ({@link InMemoryStages}) or the
+ * partitions of a Spark job ({@code spark/SparkStages}) — is behind {@link Stages}; this class decides what runs in
+ * which order with which seeds, and holds D. For the same seed and data every placement reaches the same dictionary,
+ * bit for bit.
  *
- * <p>Per iteration t: take outer batch t ({@link RowOrder}); G = DᵀD; encode every sample against each atom group
- * in turn; route samples to the atom batches of the atoms they use; update each batch (Gauss-Seidel inside,
- * independent across batches); assemble D; re-draw dead and duplicate atoms from the worst-reconstructed samples.
+ * <p>Per iteration t:
+ * <ol>
+ *   <li>G = DᵀD (taken from the last replacement step when it re-drew no atom) and the coherence of D;</li>
+ *   <li>{@link Stages#encode}: outer batch t ({@link RowOrder}) coded against each atom group in turn; the stages
+ *       keep codes and residuals for the rest of the iteration;</li>
+ *   <li>the update, as {@link FitParams#update} says: {@link Update.Jacobi} — every atom at once, Lanczos passes
+ *       whose sums over the batch {@link Stages#jacobiSums} returns, the Lanczos steps here;
+ *       {@link Update.GaussSeidel} — atoms shuffled into atom batches (seeded by (seed, t)), each batch refitted by
+ *       {@link Stages#updateAtomBatches} and written into D here;</li>
+ *   <li>dead atoms and atoms too close to an earlier one re-drawn from the worst-coded samples
+ *       ({@link Stages#worst}); the metrics of the iteration reported.</li>
+ * </ol>
  */
 public final class FitLoop {
+  private static final Logger LOG = Logger.getLogger(FitLoop.class.getName());
+
   private FitLoop() {}
 
   /**
@@ -40,114 +54,176 @@ public final class FitLoop {
     }
   }
 
+  /** What encoding a batch reports to the loop: its metrics, the tasks' stage times, the Jacobi term bound. */
+  public record Encoded(BatchStats stats, TaskTimes tasks, double termBound) {}
+
+  /**
+   * The stages of an iteration over samples held somewhere. One iteration calls {@link #encode} once, then the
+   * update's stage, then {@link #worst} (at most once), then {@link #release}.
+   */
+  public interface Stages extends AutoCloseable {
+    /** Dimension of the samples. */
+    int d();
+
+    /** The outer batches over all the samples (the same order for the loop and the stages). */
+    RowOrder order();
+
+    /** Says what runs next (a Spark job description); nothing by default. */
+    default void describe(String what) {}
+
+    /** The samples at positions 0..m−1 of epoch 0 ({@link RowOrder#isInitRow}), d × m, in that order. */
+    float[] initSamples(int m);
+
+    /** Codes outer batch t against every group of {@code dict}, and keeps codes and residuals until release. */
+    Encoded encode(int t, Dictionary dict);
+
+    /**
+     * One Jacobi pass: every atom's sums over the batch for the Lanczos vectors u ({@code u} is the encoded
+     * dictionary's D itself on the first pass), exact ({@link JacobiUpdate#accumulate}).
+     */
+    JacobiUpdate.Sums jacobiSums(float[] u, double[] alignment, int exponent, TaskTimes tasks);
+
+    /** The Gauss-Seidel update of every atom batch from the encoded dictionary's atoms, in any order. */
+    List<AtomBatchUpdate.Result> updateAtomBatches(AtomBatches batches, TopSingularTriplet lanczos,
+        TaskTimes tasks);
+
+    /** The q worst-coded samples of the batch, worst first ({@link Replacement#WORST_FIRST}). */
+    List<Replacement.Candidate> worst(int q);
+
+    /** Drops what {@link #encode} kept. */
+    void release();
+
+    @Override
+    void close();
+  }
+
+  /** Called after each iteration with D as it enters the next one (for checkpoints). */
+  @FunctionalInterface
+  public interface AfterIteration {
+    void accept(int nextIteration, float[] D) throws IOException;
+  }
+
+  /** The whole fit over samples Y (d × N, column-major) in this JVM. */
   public static Result fit(float[] Y, int d, FitParams p, Consumer<IterationMetrics> listener) {
-    final int N = Y.length / d;
+    try (InMemoryStages stages = new InMemoryStages(Y, d, p)) {
+      return fit(stages, p, -1, null, listener, null);
+    }
+  }
+
+  /**
+   * Runs iterations [first, p.iterations()) from D0 (a checkpoint), or the whole fit from the initial D when
+   * first &lt; 0.
+   */
+  public static Result fit(Stages stages, FitParams p, int first, float[] D0, Consumer<IterationMetrics> listener,
+      AfterIteration after) {
+    final int d = stages.d();
     p.validateFor(d);
     final int m = p.m();
-    final RowOrder order = new RowOrder(p.seed(), N, p.batchSize());
+    final RowOrder order = stages.order();
     final AtomGroups groups = p.groups();
-    final Encoder encoder = p.newEncoder();
-    float[] D = init(Y, d, N, p, order);
+    final int T = p.iterations();
+    float[] D;
+    if (first < 0) {
+      stages.describe("init: D from " + p.init().configName());
+      D = init(stages, p);
+      first = 0;
+    } else {
+      if (D0.length != (long) d * m) {
+        throw new IllegalArgumentException("the checkpoint's D has " + D0.length + " floats, expected " + d * m);
+      }
+      D = D0.clone();
+    }
     List<IterationMetrics> history = new ArrayList<>();
-    TopSingularTriplet.Scratch scratch = new TopSingularTriplet.Scratch();
     BatchStats last = null;
     float[] G = null; // DᵀD of D when the last replacement step formed it already
-    for (int t = 0; t < p.iterations(); t++) {
+    for (int t = first; t < T; t++) {
+      String label = "iteration " + (t + 1) + "/" + T;
       IterationMetrics.Timer timer = new IterationMetrics.Timer();
-      long[] rows = batchRows(order, t, N);
-      float[] Yb = new float[rows.length * d];
-      for (int s = 0; s < rows.length; s++) {
-        System.arraycopy(Y, (int) rows[s] * d, Yb, s * d, d);
-      }
-      timer.lap("read");
       Dictionary dict = DictionaryStep.dictionary(D, d, m, G);
       double[] coherence = DictionaryMetrics.perAtomCoherence(dict.G, m);
       timer.lap("gram");
-      TaskTimes tasks = new TaskTimes();
-      EncodedBlock eb = EncodedBlock.encode(dict, groups, encoder, Yb, rows, p.encodeChunk(), tasks);
-      BatchStats stats = new BatchStats(d, m).add(eb, Yb);
+
+      stages.describe(label + ": encode");
+      Encoded encoded = stages.encode(t, dict);
+      BatchStats stats = encoded.stats();
+      TaskTimes tasks = encoded.tasks();
       last = stats;
       timer.lap("encode");
+
+      stages.describe(label + ": update");
       boolean[] used = new boolean[m];
       float[] Dnew;
-      if (p.jacobi()) {
-        long t0 = System.nanoTime();
-        Dnew = jacobi(eb, groups, D, d, m, p.updatePasses(), JacobiUpdate.exponent(JacobiUpdate.termBound(eb), eb.n),
-            used);
-        tasks.add(TaskTimes.UPDATE, System.nanoTime() - t0);
-        timer.lap("update");
+      if (p.update() instanceof Update.Jacobi j) {
+        Dnew = jacobi(stages, D, d, m, j.passes(), JacobiUpdate.exponent(encoded.termBound(), stats.n), used, tasks);
+      } else if (p.update() instanceof Update.GaussSeidel g) {
+        Dnew = gaussSeidel(stages, D, d, AtomBatches.assign(groups, g.atomBatches(), p.seed(), t), p.lanczos(),
+            used, tasks);
       } else {
-        AtomBatches batches = AtomBatches.assign(groups, p.atomBatches(), p.seed(), t);
-        long t0 = System.nanoTime();
-        AtomBatchBlock[] parts = AtomBatchBlock.route(eb, batches);
-        tasks.add(TaskTimes.ROUTE, System.nanoTime() - t0);
-        timer.lap("route");
-        List<AtomBatchUpdate.Result> results = new ArrayList<>();
-        for (int b = 0; b < batches.count(); b++) {
-          float[] atoms = AtomBatchUpdate.gather(D, d, batches.atoms[b]);
-          long t1 = System.nanoTime();
-          results.add(AtomBatchUpdate.run(parts[b], atoms, batches.atoms[b].length, p.lanczos(), scratch));
-          tasks.add(TaskTimes.UPDATE, System.nanoTime() - t1);
-        }
-        timer.lap("update");
-        Dnew = DictionaryStep.assemble(D, d, batches, results, used);
+        throw new IllegalStateException("no stages for update " + p.update());
       }
-      DictionaryStep.Outcome out = DictionaryStep.replace(Dnew, d, m, used, p.clearThreshold(),
-          q -> Replacement.worst(eb, q));
+      timer.lap("update");
+
+      stages.describe(label + ": replace");
+      DictionaryStep.Outcome out = DictionaryStep.replace(Dnew, d, m, used, p.clearThreshold(), stages::worst);
       D = out.D();
       G = out.G();
+      stages.release();
       timer.lap("replace");
+
       IterationMetrics im = new IterationMetrics(t, order.epochOf(t), stats.n, stats.fve(), stats.relativeError(),
           stats.meanL0(), out.dead(), out.duplicates(), out.replaced(), DictionaryMetrics.coherence(coherence),
           DictionaryMetrics.mean(coherence), timer.seconds(), tasks.asMap());
       history.add(im);
+      LOG.info(() -> label + ": " + im.toJson());
       if (listener != null) {
         listener.accept(im);
       }
+      if (after != null) {
+        try {
+          after.accept(t + 1, D);
+        } catch (IOException e) {
+          throw new UncheckedIOException(e);
+        }
+      }
     }
+    stages.describe(null);
     return new Result(D, d, m, history, last == null ? null : last.usage, last == null ? 0 : last.n);
   }
 
-  /** The Jacobi update of one block holding the whole batch: D after {@code passes} Lanczos passes; fills used. */
-  static float[] jacobi(EncodedBlock eb, AtomGroups groups, float[] D, int d, int m, int passes, int exponent,
-      boolean[] used) {
+  /** The Jacobi update: D after {@code passes} Lanczos passes over the batch; fills used. */
+  private static float[] jacobi(Stages stages, float[] D, int d, int m, int passes, int exponent, boolean[] used,
+      TaskTimes tasks) {
     JacobiUpdate.Krylov krylov = new JacobiUpdate.Krylov(D, d, m, passes);
     while (!krylov.done()) {
-      JacobiUpdate.Sums total = JacobiUpdate.accumulate(eb, groups, krylov.vector(), krylov.alignment(), exponent);
+      JacobiUpdate.Sums total = stages.jacobiSums(krylov.vector(), krylov.alignment(), exponent, tasks);
       krylov.absorb(List.of(JacobiUpdate.Step.of(total, D)));
     }
     System.arraycopy(krylov.used(), 0, used, 0, m);
     return krylov.atoms();
   }
 
-  /** The row ids of outer batch t, ascending. */
-  public static long[] batchRows(RowOrder order, long t, long N) {
-    long[] rows = new long[order.batchSize()];
-    int c = 0;
-    for (long r = 0; r < N; r++) {
-      if (order.inBatch(t, r)) {
-        rows[c++] = r;
-      }
-    }
-    return java.util.Arrays.copyOf(rows, c);
+  /** The Gauss-Seidel update: every atom batch refitted, then written into a copy of D; fills used. */
+  private static float[] gaussSeidel(Stages stages, float[] D, int d, AtomBatches batches,
+      TopSingularTriplet lanczos, boolean[] used, TaskTimes tasks) {
+    List<AtomBatchUpdate.Result> results = new ArrayList<>(stages.updateAtomBatches(batches, lanczos, tasks));
+    results.sort(Comparator.comparingInt(AtomBatchUpdate.Result::batch));
+    return DictionaryStep.assemble(D, d, batches, results, used);
   }
 
-  static float[] init(float[] Y, int d, int N, FitParams p, RowOrder order) {
+  /** The initial D: uniform entries, or the first m samples of epoch 0, normalised. */
+  private static float[] init(Stages stages, FitParams p) {
     int m = p.m();
-    if (p.init().equals("uniform")) {
-      return DictionaryStep.uniformInit(d, m, p.seed());
-    }
-    if (N < m) {
-      throw new IllegalArgumentException("init = samples needs at least m = " + m + " rows, the data has " + N
-          + "; use init = uniform or fewer atoms");
-    }
-    float[] S = new float[d * m];
-    for (int r = 0; r < N; r++) {
-      long pos = order.position(0, r);
-      if (pos < m) {
-        System.arraycopy(Y, r * d, S, (int) pos * d, d);
+    int d = stages.d();
+    return switch (p.init()) {
+      case UNIFORM -> DictionaryStep.uniformInit(d, m, p.seed());
+      case SAMPLES -> {
+        long rows = stages.order().rows();
+        if (rows < m) {
+          throw new IllegalArgumentException("init = samples needs at least m = " + m + " rows, the input has "
+              + rows + "; use --set dbksvd.fit.init=uniform or fewer atoms");
+        }
+        yield DictionaryStep.samplesInit(stages.initSamples(m), d, m);
       }
-    }
-    return DictionaryStep.samplesInit(S, d, m);
+    };
   }
 }

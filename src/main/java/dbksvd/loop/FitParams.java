@@ -2,50 +2,76 @@ package dbksvd.loop;
 
 import dbksvd.encode.AtomGroups;
 import dbksvd.encode.Encoder;
-import dbksvd.encode.MatchingPursuit;
-import dbksvd.encode.OrthogonalMatchingPursuit;
 import dbksvd.update.TopSingularTriplet;
+import dbksvd.update.Update;
 
-import java.util.Arrays;
+import java.io.Serializable;
+import java.util.List;
 
 /**
- * Every setting of a fit, validated. Names follow the paper: m atoms, k non-zeros, n samples per outer batch.
+ * Every setting of a fit, typed and validated. Names follow the paper: m atoms, k non-zeros, n samples per outer
+ * batch. Every component is a value (records, an enum, an immutable list), so equality is the record's own.
+ * Build one with {@link #builder}, or change a few settings of another with {@link #toBuilder}.
  *
  * @param m number of atoms
- * @param k non-zeros per code (total over Matryoshka groups)
+ * @param encoder the sparse coder with its k (non-zeros per code, total over Matryoshka groups) and rtol
  * @param batchSize n, samples per outer batch (capped at the dataset's size)
  * @param iterations outer batches to fit (one encode + update each)
- * @param encoder "mp" or "omp"
- * @param rtol relative residual at which an encoder stops early (0: always k)
- * @param matryoshka L for groups 2^L, 2^L, 2^(L+1)…; -1 for plain DB-KSVD
- * @param budgets per-group budgets for Matryoshka (empty: k split evenly)
- * @param atomBatches atom batches per group (Jacobi across, Gauss-Seidel within)
+ * @param matryoshka nested atom groups, or {@link Matryoshka#OFF} for plain DB-KSVD
+ * @param update the dictionary update scheme with its setting
  * @param seed fixes every random choice
- * @param init "samples" (normalised random samples) or "uniform" (U[−0.5, 0.5], normalised)
+ * @param init how D starts
  * @param clearThreshold an atom with |dᵢᵀdⱼ| above this to an earlier atom is replaced (≥ 1 disables)
- * @param lanczos settings of the top singular triplet solver
+ * @param lanczos settings of the top singular triplet solver (Gauss-Seidel update)
  * @param encodeChunk samples per DᵀY GEMM inside a block (bounds memory to m × chunk floats)
- * @param update {@code "jacobi"}: every atom refitted at once from the same residual, where the batch lives, by
- *     {@code updatePasses} Lanczos passes closed by a power step ({@link dbksvd.update.JacobiUpdate});
- *     {@code "gauss-seidel"}: samples shuffled to atom batches, each batch updated atom after atom with the exact
- *     top singular triplet ({@link dbksvd.update.AtomBatchUpdate})
- * @param updatePasses passes over the batch's residuals of the Jacobi update (1: the approximate K-SVD step)
  */
-public record FitParams(int m, int k, int batchSize, int iterations, String encoder, double rtol, int matryoshka,
-    int[] budgets, int atomBatches, long seed, String init, double clearThreshold, TopSingularTriplet lanczos,
-    int encodeChunk, String update, int updatePasses) {
+public record FitParams(int m, Encoder encoder, int batchSize, int iterations, Matryoshka matryoshka, Update update,
+    long seed, Init init, double clearThreshold, TopSingularTriplet lanczos, int encodeChunk)
+    implements Serializable {
 
-  public static final String JACOBI = "jacobi", GAUSS_SEIDEL = "gauss-seidel";
+  /**
+   * Matryoshka groups: [0, 2^L), [2^L, 2^(L+1)), … up to m, each with its own budget.
+   *
+   * @param levels L, or -1 for none
+   * @param budgets k per group; empty splits k evenly, earlier groups first
+   */
+  public record Matryoshka(int levels, List<Integer> budgets) implements Serializable {
+    public static final Matryoshka OFF = new Matryoshka(-1, List.of());
+
+    public Matryoshka {
+      budgets = List.copyOf(budgets);
+    }
+
+    public static Matryoshka of(int levels, int... budgets) {
+      return new Matryoshka(levels, budgets == null ? List.of() : java.util.Arrays.stream(budgets).boxed().toList());
+    }
+
+    public boolean on() {
+      return levels >= 0;
+    }
+
+    public int[] budgetArray() {
+      return budgets.stream().mapToInt(Integer::intValue).toArray();
+    }
+
+    /** The atom groups for m atoms and k non-zeros in all; validates the budgets. */
+    public AtomGroups groups(int m, int k) {
+      if (!on()) {
+        return AtomGroups.single(m, k);
+      }
+      AtomGroups g = AtomGroups.matryoshka(levels, m, k, budgetArray());
+      if (!budgets.isEmpty() && g.totalBudget() != k) {
+        throw new IllegalArgumentException("matryoshka budgets " + budgets + " add up to " + g.totalBudget()
+            + ", not k = " + k);
+      }
+      return g;
+    }
+  }
 
   public FitParams {
-    if (m < 1) {
-      throw new IllegalArgumentException("atoms (m) must be at least 1, got " + m);
-    }
-    if (k < 1) {
-      throw new IllegalArgumentException("k must be at least 1, got " + k);
-    }
-    if (k > m) {
-      throw new IllegalArgumentException("k = " + k + " exceeds the number of atoms m = " + m);
+    checkAtoms(m);
+    if (encoder.k() > m) {
+      throw new IllegalArgumentException("k = " + encoder.k() + " exceeds the number of atoms m = " + m);
     }
     if (batchSize < 1) {
       throw new IllegalArgumentException("batch size must be at least 1, got " + batchSize);
@@ -53,106 +79,43 @@ public record FitParams(int m, int k, int batchSize, int iterations, String enco
     if (iterations < 0) {
       throw new IllegalArgumentException("iterations must be at least 0, got " + iterations);
     }
-    if (!encoder.equals("mp") && !encoder.equals("omp")) {
-      throw new IllegalArgumentException("encoder must be mp or omp, got '" + encoder + "'");
-    }
-    if (atomBatches < 1) {
-      throw new IllegalArgumentException("atom batches must be at least 1, got " + atomBatches);
-    }
-    if (!init.equals("samples") && !init.equals("uniform")) {
-      throw new IllegalArgumentException("init must be samples or uniform, got '" + init + "'");
-    }
     if (encodeChunk < 1) {
       throw new IllegalArgumentException("encode chunk must be at least 1, got " + encodeChunk);
     }
-    if (!JACOBI.equals(update) && !GAUSS_SEIDEL.equals(update)) {
-      throw new IllegalArgumentException("update must be jacobi or gauss-seidel, got '" + update + "'");
-    }
-    if (updatePasses < 1) {
-      throw new IllegalArgumentException("update passes must be at least 1, got " + updatePasses);
-    }
-    budgets = budgets == null ? new int[0] : budgets.clone();
-    groups(m, k, matryoshka, budgets); // validates
+    matryoshka.groups(m, encoder.k()); // validates
   }
 
-  /** Plain DB-KSVD with the usual defaults. */
+  private static void checkAtoms(int m) {
+    if (m < 1) {
+      throw new IllegalArgumentException("atoms (m) must be at least 1, got " + m);
+    }
+  }
+
+  /** Plain DB-KSVD with the usual defaults (those of reference.conf). */
   public static FitParams defaults(int m, int k) {
-    return new FitParams(m, k, 65536, 40, "mp", 0, -1, new int[0], 4, 0, "samples", 0.99,
-        TopSingularTriplet.DEFAULT, 1024, JACOBI, 3);
+    return builder(m, k).build();
   }
 
-  public FitParams withBatchSize(int n) {
-    return new FitParams(m, k, n, iterations, encoder, rtol, matryoshka, budgets, atomBatches, seed, init,
-        clearThreshold, lanczos, encodeChunk, update, updatePasses);
+  public static Builder builder(int m, int k) {
+    return new Builder(m, k);
   }
 
-  public FitParams withIterations(int t) {
-    return new FitParams(m, k, batchSize, t, encoder, rtol, matryoshka, budgets, atomBatches, seed, init,
-        clearThreshold, lanczos, encodeChunk, update, updatePasses);
+  public Builder toBuilder() {
+    return new Builder(this);
   }
 
-  public FitParams withSeed(long s) {
-    return new FitParams(m, k, batchSize, iterations, encoder, rtol, matryoshka, budgets, atomBatches, s, init,
-        clearThreshold, lanczos, encodeChunk, update, updatePasses);
+  /** k, non-zeros per code (total over Matryoshka groups). */
+  public int k() {
+    return encoder.k();
   }
 
-  public FitParams withEncoder(String e) {
-    return new FitParams(m, k, batchSize, iterations, e, rtol, matryoshka, budgets, atomBatches, seed, init,
-        clearThreshold, lanczos, encodeChunk, update, updatePasses);
-  }
-
-  public FitParams withAtomBatches(int b) {
-    return new FitParams(m, k, batchSize, iterations, encoder, rtol, matryoshka, budgets, b, seed, init,
-        clearThreshold, lanczos, encodeChunk, update, updatePasses);
-  }
-
-  public FitParams withMatryoshka(int L, int[] groupBudgets) {
-    return new FitParams(m, k, batchSize, iterations, encoder, rtol, L, groupBudgets, atomBatches, seed, init,
-        clearThreshold, lanczos, encodeChunk, update, updatePasses);
-  }
-
-  public FitParams withInit(String i) {
-    return new FitParams(m, k, batchSize, iterations, encoder, rtol, matryoshka, budgets, atomBatches, seed, i,
-        clearThreshold, lanczos, encodeChunk, update, updatePasses);
-  }
-
-  public FitParams withClearThreshold(double c) {
-    return new FitParams(m, k, batchSize, iterations, encoder, rtol, matryoshka, budgets, atomBatches, seed, init,
-        c, lanczos, encodeChunk, update, updatePasses);
-  }
-
-  public FitParams withRtol(double r) {
-    return new FitParams(m, k, batchSize, iterations, encoder, r, matryoshka, budgets, atomBatches, seed, init,
-        clearThreshold, lanczos, encodeChunk, update, updatePasses);
-  }
-
-  public FitParams withUpdate(String u, int steps) {
-    return new FitParams(m, k, batchSize, iterations, encoder, rtol, matryoshka, budgets, atomBatches, seed, init,
-        clearThreshold, lanczos, encodeChunk, u, steps);
-  }
-
-  public boolean jacobi() {
-    return JACOBI.equals(update);
-  }
-
-  private static AtomGroups groups(int m, int k, int L, int[] budgets) {
-    if (L < 0) {
-      return AtomGroups.single(m, k);
-    }
-    AtomGroups g = AtomGroups.matryoshka(L, m, k, budgets);
-    if (budgets.length > 0 && g.totalBudget() != k) {
-      throw new IllegalArgumentException("matryoshka budgets " + Arrays.toString(budgets) + " add up to "
-          + g.totalBudget() + ", not k = " + k);
-    }
-    return g;
+  /** The relative residual at which the encoder stops early (0: always k). */
+  public double rtol() {
+    return encoder.rtol();
   }
 
   public AtomGroups groups() {
-    return groups(m, k, matryoshka, budgets);
-  }
-
-  public Encoder newEncoder() {
-    return encoder.equals("omp") ? new OrthogonalMatchingPursuit(k, rtol) : new MatchingPursuit(k, rtol);
+    return matryoshka.groups(m, encoder.k());
   }
 
   /**
@@ -161,28 +124,122 @@ public record FitParams(int m, int k, int batchSize, int iterations, String enco
    * linearly dependent).
    */
   public void validateFor(int d) {
-    if (k >= d) {
-      throw new IllegalArgumentException("k = " + k + " must be below the dimension d = " + d
+    if (k() >= d) {
+      throw new IllegalArgumentException("k = " + k() + " must be below the dimension d = " + d
           + " of the embeddings (with k >= d every sample is coded exactly)");
     }
   }
 
-  @Override
-  public boolean equals(Object o) {
-    return o instanceof FitParams p && p.toString().equals(toString());
-  }
+  /**
+   * A fit's settings, starting from the defaults of reference.conf. The encoder is held as name, k and rtol until
+   * {@link #build}, so that any of them can be changed alone.
+   */
+  public static final class Builder {
+    private int m;
+    private int k;
+    private String encoder = "mp";
+    private double rtol = 0;
+    private int batchSize = 65536;
+    private int iterations = 40;
+    private Matryoshka matryoshka = Matryoshka.OFF;
+    private Update update = new Update.Jacobi(Update.DEFAULT_PASSES);
+    private long seed = 0;
+    private Init init = Init.SAMPLES;
+    private double clearThreshold = 0.99;
+    private TopSingularTriplet lanczos = TopSingularTriplet.DEFAULT;
+    private int encodeChunk = 1024;
 
-  @Override
-  public int hashCode() {
-    return toString().hashCode();
-  }
+    private Builder(int m, int k) {
+      this.m = m;
+      this.k = k;
+    }
 
-  @Override
-  public String toString() {
-    return "FitParams[m=" + m + ", k=" + k + ", batchSize=" + batchSize + ", iterations=" + iterations
-        + ", encoder=" + encoder + ", rtol=" + rtol + ", matryoshka=" + matryoshka + ", budgets="
-        + Arrays.toString(budgets) + ", atomBatches=" + atomBatches + ", seed=" + seed + ", init=" + init
-        + ", clearThreshold=" + clearThreshold + ", lanczos=" + lanczos + ", encodeChunk=" + encodeChunk
-        + ", update=" + update + ", updatePasses=" + updatePasses + "]";
+    private Builder(FitParams p) {
+      m = p.m;
+      k = p.k();
+      encoder = p.encoder.name();
+      rtol = p.rtol();
+      batchSize = p.batchSize;
+      iterations = p.iterations;
+      matryoshka = p.matryoshka;
+      update = p.update;
+      seed = p.seed;
+      init = p.init;
+      clearThreshold = p.clearThreshold;
+      lanczos = p.lanczos;
+      encodeChunk = p.encodeChunk;
+    }
+
+    public Builder m(int v) {
+      m = v;
+      return this;
+    }
+
+    public Builder k(int v) {
+      k = v;
+      return this;
+    }
+
+    /** The encoder by name ({@link Encoder#of}: mp, omp); k and rtol are the builder's. */
+    public Builder encoder(String name) {
+      encoder = name;
+      return this;
+    }
+
+    public Builder rtol(double v) {
+      rtol = v;
+      return this;
+    }
+
+    public Builder batchSize(int v) {
+      batchSize = v;
+      return this;
+    }
+
+    public Builder iterations(int v) {
+      iterations = v;
+      return this;
+    }
+
+    public Builder matryoshka(Matryoshka v) {
+      matryoshka = v;
+      return this;
+    }
+
+    public Builder update(Update v) {
+      update = v;
+      return this;
+    }
+
+    public Builder seed(long v) {
+      seed = v;
+      return this;
+    }
+
+    public Builder init(Init v) {
+      init = v;
+      return this;
+    }
+
+    public Builder clearThreshold(double v) {
+      clearThreshold = v;
+      return this;
+    }
+
+    public Builder lanczos(TopSingularTriplet v) {
+      lanczos = v;
+      return this;
+    }
+
+    public Builder encodeChunk(int v) {
+      encodeChunk = v;
+      return this;
+    }
+
+    public FitParams build() {
+      checkAtoms(m); // before the encoder's own checks of k, so that m = 0 is named first
+      return new FitParams(m, Encoder.of(encoder, k, rtol), batchSize, iterations, matryoshka, update, seed, init,
+          clearThreshold, lanczos, encodeChunk);
+    }
   }
 }

@@ -31,6 +31,11 @@ public final class RowOrder implements java.io.Serializable {
     this.halfMask = (1L << halfBits) - 1;
   }
 
+  /** N, the rows of the dataset. */
+  public long rows() {
+    return rows;
+  }
+
   /** The effective batch size (the requested one, capped at N). */
   public int batchSize() {
     return batchSize;
@@ -70,6 +75,18 @@ public final class RowOrder implements java.io.Serializable {
     long b = iteration % batchesPerEpoch();
     long pos = position(epochOf(iteration), row);
     return pos >= b * batchSize && pos < Math.min(rows, (b + 1) * batchSize);
+  }
+
+  /** The row ids of outer batch t, ascending (a scan of all N rows: for data held in one JVM). */
+  public long[] batchRows(long t) {
+    long[] ids = new long[batchSize];
+    int c = 0;
+    for (long r = 0; r < rows; r++) {
+      if (inBatch(t, r)) {
+        ids[c++] = r;
+      }
+    }
+    return java.util.Arrays.copyOf(ids, c);
   }
 
   /** True when row r is among the first `count` rows of epoch 0: the samples that initialise D. */

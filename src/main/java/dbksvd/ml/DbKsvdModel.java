@@ -1,13 +1,12 @@
 package dbksvd.ml;
 
 import dbksvd.config.ZeroRows;
-import dbksvd.encode.Dictionary;
 import dbksvd.io.ModelDir;
 import dbksvd.loop.IterationMetrics;
+import dbksvd.spark.ModelEncoding;
 import dbksvd.spark.SparkEncode;
 import org.apache.hadoop.fs.Path;
 import org.apache.spark.api.java.JavaSparkContext;
-import org.apache.spark.broadcast.Broadcast;
 import org.apache.spark.ml.Model;
 import org.apache.spark.ml.param.ParamMap;
 import org.apache.spark.ml.util.DefaultParamsReader;
@@ -119,11 +118,11 @@ public final class DbKsvdModel extends Model<DbKsvdModel> implements DbKsvdParam
   public Dataset<Row> transform(Dataset<?> dataset) {
     transformSchema(dataset.schema());
     SparkSession spark = dataset.sparkSession();
-    // not destroyed here: the result is lazy; Spark's cleaner drops the broadcast once the plan is gone
-    Broadcast<Dictionary> b = JavaSparkContext.fromSparkContext(spark.sparkContext())
-        .broadcast(new Dictionary(D, d, m));
-    return SparkEncode.transform(spark, dataset.toDF(), b, fitParams(), getInputCol(), getOutputCol(),
-        getBlockSize(), zeroRowsPolicy());
+    // not closed here: the result is lazy; Spark's cleaner drops the broadcast once the plan is gone
+    ModelEncoding model = ModelEncoding.broadcast(JavaSparkContext.fromSparkContext(spark.sparkContext()), D, d, m,
+        fitParams());
+    return SparkEncode.transform(spark, dataset.toDF(), model, getInputCol(), getOutputCol(), getBlockSize(),
+        zeroRowsPolicy());
   }
 
   @Override

@@ -4,9 +4,11 @@ import dbksvd.config.ZeroRows;
 import com.typesafe.config.ConfigFactory;
 import dbksvd.config.Settings;
 import dbksvd.loop.FitParams;
+import dbksvd.loop.Init;
 import dbksvd.spark.EmbeddingColumn;
 import dbksvd.spark.RowSource;
 import dbksvd.update.TopSingularTriplet;
+import dbksvd.update.Update;
 import org.apache.spark.ml.linalg.SQLDataTypes;
 import org.apache.spark.ml.param.DoubleParam;
 import org.apache.spark.ml.param.IntArrayParam;
@@ -246,12 +248,20 @@ public interface DbKsvdParams extends Params {
 
   /** The settings of a fit, validated together (k against m, Matryoshka budgets against k). */
   default FitParams fitParams() {
-    return new FitParams(getNumAtoms(), getK(), getBatchSize(), getMaxIter(), getEncoder(),
-        (Double) getOrDefault(rtol()), getMatryoshka(), getMatryoshkaBudgets(), getAtomBatches(), getSeed(),
-        getInit(), (Double) getOrDefault(clearThreshold()),
-        new TopSingularTriplet((Integer) getOrDefault(lanczosKrylov()), (Integer) getOrDefault(lanczosRestarts()),
-            (Double) getOrDefault(lanczosTol())), (Integer) getOrDefault(encodeChunk()),
-        (String) getOrDefault(update()), (Integer) getOrDefault(updatePasses()));
+    return FitParams.builder(getNumAtoms(), getK())
+        .batchSize(getBatchSize())
+        .iterations(getMaxIter())
+        .encoder(getEncoder())
+        .rtol((Double) getOrDefault(rtol()))
+        .matryoshka(FitParams.Matryoshka.of(getMatryoshka(), getMatryoshkaBudgets()))
+        .update(Update.of((String) getOrDefault(update()), (Integer) getOrDefault(updatePasses()), getAtomBatches()))
+        .seed(getSeed())
+        .init(Init.of(getInit()))
+        .clearThreshold((Double) getOrDefault(clearThreshold()))
+        .lanczos(new TopSingularTriplet((Integer) getOrDefault(lanczosKrylov()),
+            (Integer) getOrDefault(lanczosRestarts()), (Double) getOrDefault(lanczosTol())))
+        .encodeChunk((Integer) getOrDefault(encodeChunk()))
+        .build();
   }
 
   default ZeroRows zeroRowsPolicy() {
@@ -272,11 +282,11 @@ public interface DbKsvdParams extends Params {
   static void setAll(DbKsvdParams o, FitParams p, boolean asDefault) {
     Object[][] pairs = {
         {o.numAtoms(), p.m()}, {o.k(), p.k()}, {o.batchSize(), p.batchSize()}, {o.maxIter(), p.iterations()},
-        {o.encoder(), p.encoder()}, {o.rtol(), p.rtol()}, {o.matryoshka(), p.matryoshka()},
-        {o.matryoshkaBudgets(), p.budgets().clone()}, {o.atomBatches(), p.atomBatches()}, {o.seed(), p.seed()},
-        {o.init(), p.init()}, {o.clearThreshold(), p.clearThreshold()}, {o.encodeChunk(), p.encodeChunk()},
+        {o.encoder(), p.encoder().name()}, {o.rtol(), p.rtol()}, {o.matryoshka(), p.matryoshka().levels()},
+        {o.matryoshkaBudgets(), p.matryoshka().budgetArray()}, {o.atomBatches(), p.update().atomBatches()},
+        {o.seed(), p.seed()}, {o.init(), p.init().configName()}, {o.clearThreshold(), p.clearThreshold()}, {o.encodeChunk(), p.encodeChunk()},
         {o.lanczosKrylov(), p.lanczos().maxKrylov()}, {o.lanczosRestarts(), p.lanczos().maxRestarts()},
-        {o.lanczosTol(), p.lanczos().tol()}, {o.update(), p.update()}, {o.updatePasses(), p.updatePasses()}};
+        {o.lanczosTol(), p.lanczos().tol()}, {o.update(), p.update().name()}, {o.updatePasses(), p.update().passes()}};
     for (Object[] kv : pairs) {
       @SuppressWarnings("unchecked")
       Param<Object> param = (Param<Object>) kv[0];

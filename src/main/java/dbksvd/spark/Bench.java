@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dbksvd.linalg.Blas;
 import dbksvd.loop.FitLoop;
 import dbksvd.loop.FitParams;
+import dbksvd.update.Update;
 import dbksvd.loop.IterationMetrics;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.sql.SparkSession;
@@ -160,8 +161,9 @@ public final class Bench {
     int m = p.m();
     long n = Math.min(p.batchSize(), source.rows);
     out.printf("bench: d=%d m=%d k=%d n=%d, %d iterations, update %s%s, %d task slots, %d partitions, BLAS %s "
-        + "(OPENBLAS_CORETYPE=%s)%n", d, m, p.k(), n, p.iterations(), p.update(),
-        p.jacobi() ? " (" + p.updatePasses() + " passes)" : " (" + p.atomBatches() + " atom batches)", slots,
+        + "(OPENBLAS_CORETYPE=%s)%n", d, m, p.k(), n, p.iterations(), p.update().name(),
+        p.update() instanceof Update.Jacobi j ? " (" + j.passes() + " passes)"
+            : " (" + p.update().atomBatches() + " atom batches)", slots,
         source.rdd().getNumPartitions(), Blas.announce(), System.getenv().getOrDefault("OPENBLAS_CORETYPE", "unset"));
     double cpuSlotsRate = sgemmRate(d, m, Math.min(1024, (int) n), slots);
     out.printf("SGEMM %d x %d x %d on %d threads at once: %.1f GFLOP/s%n", m, Math.min(1024, n), d, slots,
@@ -246,9 +248,9 @@ public final class Bench {
     o.put("k", p.k());
     o.put("n", n);
     o.put("iterations", p.iterations());
-    o.put("update", p.update());
-    o.put("update_passes", p.updatePasses());
-    o.put("atom_batches", p.atomBatches());
+    o.put("update", p.update().name());
+    o.put("update_passes", p.update().passes());
+    o.put("atom_batches", p.update().atomBatches());
     o.put("measured_iterations", measured.size());
     o.put("task_slots", slots);
     o.put("partitions", source.rdd().getNumPartitions());

@@ -45,7 +45,7 @@ public final class KryoSetup implements KryoRegistrator {
     kryo.register(Dictionary.class);
     kryo.register(JacobiUpdate.Sums.class);
     JavaSerializer java = new JavaSerializer();
-    for (Class<?> c : new Class<?>[] {SparkFit.EncodedPart.class, Replacement.Candidate.class,
+    for (Class<?> c : new Class<?>[] {SparkStages.EncodedPart.class, Replacement.Candidate.class,
         AtomBatchUpdate.Result.class, JacobiUpdate.Step.class, AtomGroups.class, MatchingPursuit.class, OrthogonalMatchingPursuit.class,
         TopSingularTriplet.class, FitParams.class}) {
       kryo.register(c, java);

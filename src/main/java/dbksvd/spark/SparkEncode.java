@@ -1,17 +1,14 @@
 package dbksvd.spark;
 
 import dbksvd.config.ZeroRows;
-import dbksvd.encode.Dictionary;
 import dbksvd.encode.EncodedBlock;
 import dbksvd.encode.SparseCodes;
 import dbksvd.io.AtomicDir;
 import dbksvd.io.ModelDir;
-import dbksvd.loop.FitParams;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
-import org.apache.spark.broadcast.Broadcast;
 import org.apache.spark.ml.linalg.SQLDataTypes;
 import org.apache.spark.ml.linalg.Vectors;
 import org.apache.spark.sql.Dataset;
@@ -51,25 +48,18 @@ public final class SparkEncode {
     AtomicDir.checkTarget(fs, target, overwrite);
     Dataset<Row> df = RowSource.read(spark, input);
     JavaSparkContext sc = JavaSparkContext.fromSparkContext(spark.sparkContext());
-    Broadcast<Dictionary> bDict = sc.broadcast(new Dictionary(model.D(), model.d(), model.m()));
-    Dataset<Row> result;
-    try {
-      result = transform(spark, df, bDict, model.params(), column, outputColumn, chunk, zeroRows);
-    } catch (RuntimeException e) {
-      bDict.destroy();
-      throw e;
-    }
     Path tmp = AtomicDir.tempSibling(target, "tmp");
     sc.setJobDescription("encode " + input);
-    try {
-      result.write().parquet(tmp.toString());
-      AtomicDir.commit(fs, tmp, target, overwrite);
-    } catch (Exception e) { // a failed Spark job throws SparkException, undeclared: the partial output goes too
-      awaitCancelledTasks(sc);
-      fs.delete(tmp, true);
-      throw e;
+    try (ModelEncoding enc = ModelEncoding.broadcast(sc, model.D(), model.d(), model.m(), model.params())) {
+      try {
+        transform(spark, df, enc, column, outputColumn, chunk, zeroRows).write().parquet(tmp.toString());
+        AtomicDir.commit(fs, tmp, target, overwrite);
+      } catch (Exception e) { // a failed Spark job throws SparkException, undeclared: the partial output goes too
+        awaitCancelledTasks(sc); // before the broadcast goes: cancelled tasks may still read it
+        fs.delete(tmp, true);
+        throw e;
+      }
     } finally {
-      bDict.destroy();
       sc.setJobDescription(null);
     }
     return spark.read().parquet(output).count();
@@ -80,8 +70,8 @@ public final class SparkEncode {
    * encode shared by {@code encode} and {@link dbksvd.ml.DbKsvdModel#transform}. Lazy: nothing runs until the result
    * is used. Rows of a file scan are named in errors by file and row; other Datasets by partition and row.
    */
-  public static Dataset<Row> transform(SparkSession spark, Dataset<Row> df, Broadcast<Dictionary> bDict, FitParams p,
-      String column, String outputColumn, int chunk, ZeroRows zeroRows) {
+  public static Dataset<Row> transform(SparkSession spark, Dataset<Row> df, ModelEncoding model, String column,
+      String outputColumn, int chunk, ZeroRows zeroRows) {
     StructType inSchema = df.schema();
     EmbeddingColumn emb = EmbeddingColumn.of(inSchema, column);
     if (Arrays.asList(inSchema.fieldNames()).contains(outputColumn)) {
@@ -101,12 +91,8 @@ public final class SparkEncode {
       files = false;
     }
     final boolean named = files;
-    Dictionary dict = bDict.value();
-    int d = dict.d;
-    int m = dict.m;
-    var groups = p.groups();
-    var encoder = p.newEncoder();
-    int encodeChunk = p.encodeChunk();
+    int d = model.d;
+    int m = model.m;
     boolean refuseZero = zeroRows == ZeroRows.REFUSE;
     JavaRDD<Row> coded = withLoc.javaRDD().mapPartitionsWithIndex((part, it) -> new Iterator<Row>() {
       final List<Row> pending = new ArrayList<>();
@@ -149,8 +135,7 @@ public final class SparkEncode {
           ids[s] = s;
         }
         seen += n;
-        EncodedBlock eb = EncodedBlock.encode(bDict.value(), groups, encoder, Y, ids, encodeChunk, null,
-            TaskGemm.current());
+        EncodedBlock eb = model.encode(Y, ids, null);
         List<Row> rows = new ArrayList<>(n);
         for (int s = 0; s < n; s++) {
           Object[] values = new Object[width + 1];

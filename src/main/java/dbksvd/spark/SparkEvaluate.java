@@ -3,15 +3,12 @@ package dbksvd.spark;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dbksvd.encode.Dictionary;
-import dbksvd.encode.EncodedBlock;
 import dbksvd.io.ModelDir;
 import dbksvd.loop.FitParams;
 import dbksvd.metrics.BatchStats;
 import dbksvd.metrics.DictionaryMetrics;
 import org.apache.spark.api.java.JavaSparkContext;
-import org.apache.spark.broadcast.Broadcast;
 
-import java.util.List;
 
 /**
  * {@code evaluate}: encodes every row with the model and reports FVE, relative error, mean L0, dead atoms, the
@@ -24,38 +21,16 @@ public final class SparkEvaluate {
       ModelDir.Model reference, int chunk) {
     int d = model.d();
     int m = model.m();
-    if (source.d != d) {
-      throw new BadInputException("the input's embeddings have length " + source.d + " but the model's atoms have "
-          + d);
-    }
     FitParams p = model.params();
+    BatchStats stats = stats(sc, source, model, Long.MAX_VALUE, chunk, "evaluate");
     Dictionary dict = new Dictionary(model.D(), d, m);
-    Broadcast<Dictionary> bDict = sc.broadcast(dict);
-    var groups = p.groups();
-    var encoder = p.newEncoder();
-    int encodeChunk = p.encodeChunk();
-    sc.setJobDescription("evaluate");
-    List<BatchStats> parts = source.rdd().mapPartitions(it -> {
-      BatchStats st = new BatchStats(d, m);
-      var blocks = source.blocks(it, id -> true, chunk);
-      while (blocks.hasNext()) {
-        RowSource.Block b = blocks.next();
-        st.add(EncodedBlock.encode(bDict.value(), groups, encoder, b.Y(), b.rowId(), encodeChunk, null,
-            TaskGemm.current()), b.Y());
-      }
-      return List.of(st).iterator();
-    }).collect();
-    bDict.destroy();
-    sc.setJobDescription(null);
-    BatchStats stats = new BatchStats(d, m);
-    parts.forEach(stats::merge);
     double[] coherence = DictionaryMetrics.perAtomCoherence(dict.G, m);
     ObjectNode o = new ObjectMapper().createObjectNode();
     o.put("rows", stats.n);
     o.put("d", d);
     o.put("m", m);
     o.put("k", p.k());
-    o.put("encoder", p.encoder());
+    o.put("encoder", p.encoder().name());
     o.put("fve", stats.fve());
     o.put("relative_error", stats.relativeError());
     o.put("mean_l0", stats.meanL0());
@@ -73,5 +48,24 @@ public final class SparkEvaluate {
       o.put("recovery_rate", DictionaryMetrics.recoveryRate(reference.D(), reference.m(), model.D(), m, d, 0.01));
     }
     return o;
+  }
+
+  /**
+   * The batch statistics (FVE sums, L0, usage) of every row with id below {@code rowLimit}, coded with the model;
+   * per-partition sums merged in partition order, so the totals do not depend on task timing.
+   */
+  static BatchStats stats(JavaSparkContext sc, RowSource source, ModelDir.Model model, long rowLimit, int chunk,
+      String description) {
+    sc.setJobDescription(description);
+    try (ModelEncoding enc = ModelEncoding.broadcast(sc, model, source.d)) {
+      int d = enc.d;
+      int m = enc.m;
+      BatchStats total = new BatchStats(d, m);
+      enc.foldPartitions(source, rowLimit, chunk, () -> new BatchStats(d, m), (st, b, coded) -> st.add(coded, b.Y()))
+          .collect().forEach(total::merge);
+      return total;
+    } finally {
+      sc.setJobDescription(null);
+    }
   }
 }

@@ -1,14 +1,9 @@
 package dbksvd.spark;
 
-import dbksvd.encode.Dictionary;
-import dbksvd.encode.EncodedBlock;
 import dbksvd.interpret.AtomTopK;
 import dbksvd.io.ModelDir;
-import dbksvd.loop.FitParams;
 import org.apache.spark.api.java.JavaSparkContext;
-import org.apache.spark.broadcast.Broadcast;
 
-import java.util.List;
 
 /**
  * {@code inspect}'s distributed part: encodes every row with the model and keeps, per requested atom, the rows
@@ -23,35 +18,21 @@ public final class SparkInspect {
 
   public static AtomTopK run(JavaSparkContext sc, LabelledRows rows, ModelDir.Model model, int[] atoms, int top,
       int sample, long seed, int chunk) {
-    int d = model.d();
-    int m = model.m();
-    FitParams p = model.params();
-    Broadcast<Dictionary> bDict = sc.broadcast(new Dictionary(model.D(), d, m));
-    var groups = p.groups();
-    var encoder = p.newEncoder();
-    int encodeChunk = p.encodeChunk();
     sc.setJobDescription("inspect " + rows.input);
-    try {
-      return rows.rdd().mapPartitions(it -> {
-        AtomTopK acc = new AtomTopK(m, atoms, top, sample, seed);
-        var blocks = rows.blocks(it, d, chunk);
-        while (blocks.hasNext()) {
-          LabelledRows.Block b = blocks.next();
-          EncodedBlock eb = EncodedBlock.encode(bDict.value(), groups, encoder, b.Y(), b.key(), encodeChunk);
-          var codes = eb.codes;
-          for (int s = 0; s < b.n(); s++) {
-            acc.countRow();
-            final Object[] values = b.values()[s];
-            int base = s * codes.capacity;
-            for (int t = 0; t < codes.count[s]; t++) {
-              acc.offer(codes.atom[base + t], codes.value[base + t], b.key()[s], () -> shown(values));
-            }
+    try (ModelEncoding enc = ModelEncoding.broadcast(sc, model.D(), model.d(), model.m(), model.params())) {
+      int m = enc.m;
+      return enc.foldPartitions(rows, chunk, () -> new AtomTopK(m, atoms, top, sample, seed), (acc, b, coded) -> {
+        var codes = coded.codes;
+        for (int s = 0; s < b.n(); s++) {
+          acc.countRow();
+          final Object[] values = b.values()[s];
+          int base = s * codes.capacity;
+          for (int t = 0; t < codes.count[s]; t++) {
+            acc.offer(codes.atom[base + t], codes.value[base + t], b.key()[s], () -> shown(values));
           }
         }
-        return List.of(acc).iterator();
       }).treeReduce(AtomTopK::merge, 2);
     } finally {
-      bDict.destroy();
       sc.setJobDescription(null);
     }
   }

@@ -4,16 +4,12 @@ import dbksvd.config.ZeroRows;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dbksvd.encode.Dictionary;
-import dbksvd.encode.EncodedBlock;
 import dbksvd.encode.SparseCodes;
 import dbksvd.interpret.ClassMeans;
 import dbksvd.io.ModelDir;
-import dbksvd.loop.FitParams;
 import dbksvd.util.Seeds;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
-import org.apache.spark.broadcast.Broadcast;
 import org.apache.spark.ml.classification.LogisticRegression;
 import org.apache.spark.ml.classification.LogisticRegressionModel;
 import org.apache.spark.ml.evaluation.MulticlassClassificationEvaluator;
@@ -79,44 +75,33 @@ public final class SparkProbe {
     }
     LabelledRows rows = LabelledRows.open(spark, input, embedding, extra, zeroRows);
     JavaSparkContext sc = JavaSparkContext.fromSparkContext(spark.sparkContext());
-    int d = model.d();
-    int m = model.m();
-    FitParams p = model.params();
-    Broadcast<Dictionary> bDict = sc.broadcast(new Dictionary(model.D(), d, m));
-    var groups = p.groups();
-    var encoder = p.newEncoder();
-    int encodeChunk = p.encodeChunk();
     boolean bySplitColumn = opt.splitColumn() != null;
     String splitName = opt.splitColumn();
     double testFraction = opt.testFraction();
     long seed = opt.seed();
     sc.setJobDescription("probe " + input);
-    JavaRDD<ProbeBlock> blocks = rows.rdd().mapPartitions(it -> {
-      List<ProbeBlock> out = new ArrayList<>();
-      var bs = rows.blocks(it, d, chunk);
-      while (bs.hasNext()) {
-        LabelledRows.Block b = bs.next();
-        EncodedBlock eb = EncodedBlock.encode(bDict.value(), groups, encoder, b.Y(), b.key(), encodeChunk);
-        ProbeBlock pb = new ProbeBlock();
-        int n = b.n();
-        pb.label = new String[n];
-        pb.test = new boolean[n];
-        for (int s = 0; s < n; s++) {
-          Object[] v = b.values()[s];
-          pb.label[s] = v[0] == null ? null : String.valueOf(v[0]);
-          if (bySplitColumn) {
-            pb.test[s] = isTest(v[1], splitName, rows.file(b.key()[s]), LabelledRows.rowIndex(b.key()[s]));
-          } else {
-            pb.test[s] = uniform(Seeds.derive(seed, SPLIT_PURPOSE, b.key()[s])) < testFraction;
-          }
+    ModelEncoding enc = ModelEncoding.broadcast(sc, model.D(), model.d(), model.m(), model.params());
+    int d = enc.d;
+    int m = enc.m;
+    JavaRDD<ProbeBlock> blocks = enc.foldPartitions(rows, chunk, ArrayList<ProbeBlock>::new, (out, b, coded) -> {
+      ProbeBlock pb = new ProbeBlock();
+      int n = b.n();
+      pb.label = new String[n];
+      pb.test = new boolean[n];
+      for (int s = 0; s < n; s++) {
+        Object[] v = b.values()[s];
+        pb.label[s] = v[0] == null ? null : String.valueOf(v[0]);
+        if (bySplitColumn) {
+          pb.test[s] = isTest(v[1], splitName, rows.file(b.key()[s]), LabelledRows.rowIndex(b.key()[s]));
+        } else {
+          pb.test[s] = uniform(Seeds.derive(seed, SPLIT_PURPOSE, b.key()[s])) < testFraction;
         }
-        pb.codes = eb.codes;
-        pb.Y = b.Y();
-        pb.d = d;
-        out.add(pb);
       }
-      return out.iterator();
-    }).persist(StorageLevel.MEMORY_AND_DISK());
+      pb.codes = coded.codes;
+      pb.Y = b.Y();
+      pb.d = d;
+      out.add(pb);
+    }).flatMap(List::iterator).persist(StorageLevel.MEMORY_AND_DISK());
     try {
       List<String> labels = blocks.flatMap(b -> Arrays.stream(b.label).filter(l -> l != null).distinct().iterator())
           .distinct().collect();
@@ -215,7 +200,7 @@ public final class SparkProbe {
       return o;
     } finally {
       blocks.unpersist(false);
-      bDict.destroy();
+      enc.close();
       sc.setJobDescription(null);
     }
   }

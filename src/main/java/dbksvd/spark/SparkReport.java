@@ -1,14 +1,10 @@
 package dbksvd.spark;
 
-import dbksvd.encode.Dictionary;
-import dbksvd.encode.EncodedBlock;
 import dbksvd.interpret.ModelReport;
 import dbksvd.io.ModelDir;
-import dbksvd.loop.FitParams;
 import dbksvd.metrics.BatchStats;
 import org.apache.hadoop.fs.Path;
 import org.apache.spark.api.java.JavaSparkContext;
-import org.apache.spark.broadcast.Broadcast;
 import org.apache.spark.sql.SparkSession;
 
 import java.io.PrintStream;
@@ -25,36 +21,9 @@ public final class SparkReport {
   /** Usage of every atom over the rows with id below {@code maxRows} (the first rows in file order). */
   public static ModelReport.Usage usage(JavaSparkContext sc, RowSource source, ModelDir.Model model, long maxRows,
       int chunk) {
-    int d = model.d();
-    int m = model.m();
-    if (source.d != d) {
-      throw new BadInputException("the input's embeddings have length " + source.d + " but the model's atoms have "
-          + d);
-    }
-    FitParams p = model.params();
-    Broadcast<Dictionary> bDict = sc.broadcast(new Dictionary(model.D(), d, m));
-    var groups = p.groups();
-    var encoder = p.newEncoder();
-    int encodeChunk = p.encodeChunk();
-    sc.setJobDescription("report: atom usage");
-    try {
-      List<BatchStats> parts = source.rdd().mapPartitions(it -> {
-        BatchStats st = new BatchStats(d, m);
-        var blocks = source.blocks(it, id -> id < maxRows, chunk);
-        while (blocks.hasNext()) {
-          RowSource.Block b = blocks.next();
-          st.add(EncodedBlock.encode(bDict.value(), groups, encoder, b.Y(), b.rowId(), encodeChunk), b.Y());
-        }
-        return List.of(st).iterator();
-      }).collect();
-      BatchStats stats = new BatchStats(d, m);
-      parts.forEach(stats::merge);
-      String what = stats.n < source.rows ? "the first " + stats.n + " of " + source.rows + " rows" : "all rows";
-      return new ModelReport.Usage(stats.usage, stats.n, "measured on " + what + " of the input");
-    } finally {
-      bDict.destroy();
-      sc.setJobDescription(null);
-    }
+    BatchStats stats = SparkEvaluate.stats(sc, source, model, maxRows, chunk, "report: atom usage");
+    String what = stats.n < source.rows ? "the first " + stats.n + " of " + source.rows + " rows" : "all rows";
+    return new ModelReport.Usage(stats.usage, stats.n, "measured on " + what + " of the input");
   }
 
   /**

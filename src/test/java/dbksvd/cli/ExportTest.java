@@ -52,7 +52,7 @@ class ExportTest {
     data = tmp.resolve("data").toString();
     SparkGenerate.write(spark, data, D, M, K, 600, 30, 5, 2, false);
     model = tmp.resolve("model").toString();
-    FitParams p = FitParams.defaults(M, K).withMatryoshka(2, new int[0]);
+    FitParams p = FitParams.builder(M, K).matryoshka(FitParams.Matryoshka.of(2)).build();
     ModelDir.write(new Configuration(), model, new ModelDir.Model(planted.D, D, M, p, ModelDir.newInfo()),
         List.of(), false);
   }
@@ -152,7 +152,7 @@ class ExportTest {
         want[j]++;
       }
     }
-    AtomGroups groups = FitParams.defaults(M, K).withMatryoshka(2, new int[0]).groups();
+    AtomGroups groups = FitParams.builder(M, K).matryoshka(FitParams.Matryoshka.of(2)).build().groups();
     long total = 0;
     for (int j = 0; j < M; j++) {
       Row row = rows.get(j);

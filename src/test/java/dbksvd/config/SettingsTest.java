@@ -5,7 +5,11 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.typesafe.config.Config;
+import dbksvd.encode.MatchingPursuit;
+import dbksvd.encode.OrthogonalMatchingPursuit;
 import dbksvd.loop.FitParams;
+import dbksvd.loop.Init;
+import dbksvd.update.Update;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -29,8 +33,28 @@ class SettingsTest {
     assertEquals(300, p.m());
     assertEquals(7, p.k());
     assertEquals(9, p.iterations());
-    assertEquals("omp", p.encoder());
+    assertEquals(new OrthogonalMatchingPursuit(7, 0), p.encoder());
     assertEquals(65536, p.batchSize()); // reference.conf
+  }
+
+  @Test
+  void typedSettingsFromNames() {
+    FitParams p = Settings.fitParams(Settings.load(null, List.of("dbksvd.fit.update=gauss-seidel",
+        "dbksvd.fit.atom-batches=7", "dbksvd.fit.init=uniform", "dbksvd.fit.matryoshka=3",
+        "dbksvd.fit.atoms=64", "dbksvd.fit.matryoshka-budgets=[8, 4, 4, 4]", "dbksvd.fit.rtol=0.05"), Map.of()));
+    assertEquals(new Update.GaussSeidel(7), p.update());
+    assertEquals(Init.UNIFORM, p.init());
+    assertEquals(new FitParams.Matryoshka(3, List.of(8, 4, 4, 4)), p.matryoshka());
+    assertEquals(new MatchingPursuit(20, 0.05), p.encoder());
+    var e = assertThrows(IllegalArgumentException.class,
+        () -> Settings.fitParams(Settings.load(null, List.of("dbksvd.fit.update=sgd"), Map.of())));
+    assertEquals("update must be jacobi or gauss-seidel, got 'sgd'", e.getMessage());
+  }
+
+  /** The builder's defaults are reference.conf's: code that builds FitParams without a config fits the same way. */
+  @Test
+  void builderDefaultsAreTheReferenceConf() {
+    assertEquals(Settings.fitParams(Settings.load(null, List.of(), Map.of())), FitParams.defaults(4096, 20));
   }
 
   @Test

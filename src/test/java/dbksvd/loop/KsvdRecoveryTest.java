@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dbksvd.metrics.DictionaryMetrics;
 import dbksvd.synth.PlantedData;
+import dbksvd.update.Update;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -13,53 +14,45 @@ import org.junit.jupiter.api.Test;
 class KsvdRecoveryTest {
 
   static double recovery(int d, int m, int n, int k, int iterations, double snrDb, long seed, String encoder,
-      int atomBatches) {
-    return recovery(d, m, n, k, iterations, snrDb, seed, encoder, atomBatches, FitParams.GAUSS_SEIDEL);
-  }
-
-  static double recovery(int d, int m, int n, int k, int iterations, double snrDb, long seed, String encoder,
-      int atomBatches, String update) {
+      Update update) {
     PlantedData planted = new PlantedData(d, m, k, snrDb, 1000 + seed);
     float[] Y = planted.rows(0, n);
-    FitParams p = FitParams.defaults(m, k).withBatchSize(n).withIterations(iterations).withSeed(seed)
-        .withEncoder(encoder).withAtomBatches(atomBatches).withUpdate(update, 3);
+    FitParams p = FitParams.builder(m, k).batchSize(n).iterations(iterations).seed(seed).encoder(encoder)
+        .update(update).build();
     FitLoop.Result r = FitLoop.fit(Y, d, p, null);
     return DictionaryMetrics.recoveryRate(planted.D, m, r.D(), m, d, 0.01);
   }
 
-  static double meanRecovery(double snrDb, String encoder, int atomBatches) {
-    return meanRecovery(snrDb, encoder, atomBatches, FitParams.GAUSS_SEIDEL);
-  }
-
-  static double meanRecovery(double snrDb, String encoder, int atomBatches, String update) {
+  /** The mean recovery over seeds 0–4, printed with the per-seed figures, and asserted to reach {@code bar}. */
+  static void assertMeanRecovery(double bar, double snrDb, String encoder, Update update) {
     double sum = 0;
     StringBuilder per = new StringBuilder();
     for (long seed = 0; seed < 5; seed++) {
-      double rec = recovery(20, 50, 1500, 3, 80, snrDb, seed, encoder, atomBatches, update);
+      double rec = recovery(20, 50, 1500, 3, 80, snrDb, seed, encoder, update);
       per.append(String.format(" %.2f", rec));
       sum += rec;
     }
     double mean = sum / 5;
-    System.out.printf("K-SVD experiment d=20 m=50 n=1500 k=3 T=80 snr=%s encoder=%s update=%s atomBatches=%d: "
-        + "mean recovery %.3f (per seed%s)%n", Double.isFinite(snrDb) ? snrDb + "dB" : "none", encoder, update,
-        atomBatches, mean, per);
-    return mean;
+    String what = String.format("K-SVD experiment d=20 m=50 n=1500 k=3 T=80 snr=%s encoder=%s update=%s: "
+        + "mean recovery %.3f (per seed%s)", Double.isFinite(snrDb) ? snrDb + "dB" : "none", encoder, update, mean,
+        per);
+    System.out.println(what);
+    assertTrue(mean >= bar, what + " is below the bar " + bar);
   }
 
   @Test
   void noiselessMatchingPursuitRecoversNinetyPercent() {
-    assertTrue(meanRecovery(Double.POSITIVE_INFINITY, "mp", 1) >= 0.90);
+    assertMeanRecovery(0.90, Double.POSITIVE_INFINITY, "mp", new Update.GaussSeidel(1));
   }
 
   @Test
   void noiselessWithParallelAtomBatches() {
-    assertTrue(meanRecovery(Double.POSITIVE_INFINITY, "mp", 4) >= 0.90);
+    assertMeanRecovery(0.90, Double.POSITIVE_INFINITY, "mp", new Update.GaussSeidel(4));
   }
 
   @Test
   void twentyDbNoise() {
-    double mean = meanRecovery(20, "mp", 1);
-    assertTrue(mean >= 0.80, "20 dB recovery " + mean);
+    assertMeanRecovery(0.80, 20, "mp", new Update.GaussSeidel(1));
   }
 
   /**
@@ -70,11 +63,11 @@ class KsvdRecoveryTest {
    */
   @Test
   void noiselessJacobi() {
-    assertTrue(meanRecovery(Double.POSITIVE_INFINITY, "mp", 1, FitParams.JACOBI) >= 0.85);
+    assertMeanRecovery(0.85, Double.POSITIVE_INFINITY, "mp", new Update.Jacobi(3));
   }
 
   @Test
   void noiselessOmp() {
-    assertTrue(meanRecovery(Double.POSITIVE_INFINITY, "omp", 1) >= 0.90);
+    assertMeanRecovery(0.90, Double.POSITIVE_INFINITY, "omp", new Update.GaussSeidel(1));
   }
 }

@@ -40,7 +40,7 @@ class RowOrderTest {
         for (long b = 0; b < per; b++) {
           long t = epoch * per + b;
           assertEquals(epoch, o.epochOf(t));
-          long[] rows = FitLoop.batchRows(o, t, N);
+          long[] rows = o.batchRows(t);
           int expect = (int) Math.min(bs, N - b * bs);
           assertEquals(expect, rows.length, "N=" + N + " n=" + n + " iteration " + t);
           for (long r : rows) {

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dbksvd.loop.FitLoop;
 import dbksvd.loop.FitParams;
+import dbksvd.update.Update;
 import dbksvd.metrics.DictionaryMetrics;
 import dbksvd.synth.PlantedData;
 import org.apache.spark.api.java.JavaSparkContext;
@@ -64,24 +65,25 @@ class SparkFitTest {
   @Test
   void recoversNinetyPercentOfPlantedAtoms() {
     for (FitParams p : new FitParams[] {
-        FitParams.defaults(M, K).withUpdate(FitParams.GAUSS_SEIDEL, 1),
-        FitParams.defaults(M, K).withUpdate(FitParams.JACOBI, 3)}) {
-      p = p.withBatchSize(3000).withIterations(40).withSeed(1);
+        FitParams.builder(M, K).update(new Update.GaussSeidel(4)).build(),
+        FitParams.builder(M, K).update(new Update.Jacobi(3)).build()}) {
+      p = p.toBuilder().batchSize(3000).iterations(40).seed(1).build();
       FitLoop.Result r = SparkFit.fit(sc, open(4), p, null);
       PlantedData planted = new PlantedData(D, M, K, Double.POSITIVE_INFINITY, DATA_SEED);
       double rec = DictionaryMetrics.recoveryRate(planted.D, M, r.D(), M, D, 0.01);
       System.out.printf("Spark fit d=%d m=%d k=%d rows=%d n=3000 T=40, update %s (%d passes): recovery %.3f, last FVE "
-          + "%.4f%n", D, M, K, ROWS, p.update(), p.updatePasses(), rec, r.history().get(39).fve());
+          + "%.4f%n", D, M, K, ROWS, p.update().name(), p.update().passes(), rec, r.history().get(39).fve());
       assertTrue(rec >= 0.90, p.update() + " recovery " + rec);
     }
   }
 
   @Test
   void sameDictionaryAsTheSingleMachineCoreForOneAndFourPartitions() {
-    for (FitParams p : new FitParams[] {FitParams.defaults(M, K).withUpdate(FitParams.GAUSS_SEIDEL, 1),
-        FitParams.defaults(M, K).withUpdate(FitParams.JACOBI, 1),
-        FitParams.defaults(M, K).withUpdate(FitParams.JACOBI, 3)}) {
-      sameDictionaryAsTheCore(p.withBatchSize(2500).withIterations(8).withSeed(5));
+    for (FitParams p : new FitParams[] {
+        FitParams.builder(M, K).update(new Update.GaussSeidel(4)).build(),
+        FitParams.builder(M, K).update(new Update.Jacobi(1)).build(),
+        FitParams.builder(M, K).update(new Update.Jacobi(3)).build()}) {
+      sameDictionaryAsTheCore(p.toBuilder().batchSize(2500).iterations(8).seed(5).build());
     }
   }
 
@@ -104,7 +106,8 @@ class SparkFitTest {
         maxDiff = Math.max(maxDiff, Math.abs(core.D()[i] - onSpark.D()[i]));
       }
       System.out.printf("Spark (%d file(s), %d partitions) vs core after 8 iterations, update %s (%d passes): "
-          + "max |ΔD| = %.2e%n", files, src.rdd().getNumPartitions(), p.update(), p.updatePasses(), maxDiff);
+          + "max |ΔD| = %.2e%n", files, src.rdd().getNumPartitions(), 
+          p.update().name(), p.update().passes(), maxDiff);
       assertTrue(maxDiff <= 1e-5, "max |ΔD| " + maxDiff + " with " + files + " file(s)");
       assertEquals(0.0, maxDiff, "D is bit-identical for any partitioning (GEMM lanes)");
       for (int t = 0; t < 8; t++) {
@@ -115,9 +118,9 @@ class SparkFitTest {
 
   @Test
   void matryoshkaRunsOnSpark() {
-    for (String update : new String[] {FitParams.GAUSS_SEIDEL, FitParams.JACOBI}) {
-      FitParams p = FitParams.defaults(M, 6).withBatchSize(2000).withIterations(4).withSeed(2).withMatryoshka(4, null)
-          .withUpdate(update, 2);
+    for (Update update : new Update[] {new Update.GaussSeidel(4), new Update.Jacobi(2)}) {
+      FitParams p = FitParams.builder(M, 6).batchSize(2000).iterations(4).seed(2)
+          .matryoshka(FitParams.Matryoshka.of(4)).update(update).build();
       FitLoop.Result core = FitLoop.fit(new PlantedData(D, M, K, Double.POSITIVE_INFINITY, DATA_SEED).rows(0, ROWS),
           D, p, null);
       FitLoop.Result onSpark = SparkFit.fit(sc, open(4), p, null);

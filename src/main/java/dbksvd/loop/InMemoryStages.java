@@ -1,0 +1,120 @@
+package dbksvd.loop;
+
+import dbksvd.encode.AtomGroups;
+import dbksvd.encode.Dictionary;
+import dbksvd.encode.EncodedBlock;
+import dbksvd.encode.Encoder;
+import dbksvd.metrics.BatchStats;
+import dbksvd.update.AtomBatchBlock;
+import dbksvd.update.AtomBatchUpdate;
+import dbksvd.update.AtomBatches;
+import dbksvd.update.JacobiUpdate;
+import dbksvd.update.TopSingularTriplet;
+import dbksvd.util.TaskTimes;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The stages of {@link FitLoop} over samples held in this JVM (d × N, column-major; row id = column): the whole
+ * batch is one block, coded by one call, as a Spark task codes its share. For tests, {@code bench-core} and
+ * small data.
+ */
+public final class InMemoryStages implements FitLoop.Stages {
+  private final float[] Y;
+  private final int d;
+  private final RowOrder order;
+  private final AtomGroups groups;
+  private final Encoder encoder;
+  private final int chunk;
+  private final TopSingularTriplet.Scratch scratch = new TopSingularTriplet.Scratch();
+  private Dictionary dict;
+  private EncodedBlock batch;
+
+  public InMemoryStages(float[] Y, int d, FitParams p) {
+    this.Y = Y;
+    this.d = d;
+    this.order = new RowOrder(p.seed(), Y.length / d, p.batchSize());
+    this.groups = p.groups();
+    this.encoder = p.encoder();
+    this.chunk = p.encodeChunk();
+  }
+
+  @Override
+  public int d() {
+    return d;
+  }
+
+  @Override
+  public RowOrder order() {
+    return order;
+  }
+
+  @Override
+  public float[] initSamples(int m) {
+    float[] S = new float[d * m];
+    for (int r = 0; r < order.rows(); r++) {
+      long pos = order.position(0, r);
+      if (pos < m) {
+        System.arraycopy(Y, r * d, S, (int) pos * d, d);
+      }
+    }
+    return S;
+  }
+
+  @Override
+  public FitLoop.Encoded encode(int t, Dictionary dict) {
+    TaskTimes tasks = new TaskTimes();
+    long t0 = System.nanoTime();
+    long[] rows = order.batchRows(t);
+    float[] Yb = new float[rows.length * d];
+    for (int s = 0; s < rows.length; s++) {
+      System.arraycopy(Y, (int) rows[s] * d, Yb, s * d, d);
+    }
+    tasks.add(TaskTimes.READ, System.nanoTime() - t0);
+    this.dict = dict;
+    batch = EncodedBlock.encode(dict, groups, encoder, Yb, rows, chunk, tasks);
+    BatchStats stats = new BatchStats(d, dict.m).add(batch, Yb);
+    return new FitLoop.Encoded(stats, tasks, JacobiUpdate.termBound(batch));
+  }
+
+  @Override
+  public JacobiUpdate.Sums jacobiSums(float[] u, double[] alignment, int exponent, TaskTimes tasks) {
+    long t0 = System.nanoTime();
+    JacobiUpdate.Sums s = JacobiUpdate.accumulate(batch, groups, u, alignment, exponent);
+    tasks.add(TaskTimes.UPDATE, System.nanoTime() - t0);
+    return s;
+  }
+
+  @Override
+  public List<AtomBatchUpdate.Result> updateAtomBatches(AtomBatches batches, TopSingularTriplet lanczos,
+      TaskTimes tasks) {
+    long t0 = System.nanoTime();
+    AtomBatchBlock[] parts = AtomBatchBlock.route(batch, batches);
+    tasks.add(TaskTimes.ROUTE, System.nanoTime() - t0);
+    List<AtomBatchUpdate.Result> results = new ArrayList<>();
+    for (int b = 0; b < batches.count(); b++) {
+      float[] atoms = AtomBatchUpdate.gather(dict.D, d, batches.atoms[b]);
+      long t1 = System.nanoTime();
+      results.add(AtomBatchUpdate.run(parts[b], atoms, batches.atoms[b].length, lanczos, scratch));
+      tasks.add(TaskTimes.UPDATE, System.nanoTime() - t1);
+    }
+    return results;
+  }
+
+  @Override
+  public List<Replacement.Candidate> worst(int q) {
+    return Replacement.worst(batch, q);
+  }
+
+  @Override
+  public void release() {
+    batch = null;
+    dict = null;
+  }
+
+  @Override
+  public void close() {
+    release();
+  }
+}
