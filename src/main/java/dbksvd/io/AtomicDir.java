@@ -27,6 +27,13 @@ public final class AtomicDir {
     }
   }
 
+  /** As above for a path on any Hadoop file system: the early check of an output, before any long work. */
+  public static void checkTarget(org.apache.hadoop.conf.Configuration conf, String path, boolean overwrite)
+      throws IOException {
+    Path target = new Path(path);
+    checkTarget(target.getFileSystem(conf), target, overwrite);
+  }
+
   /** A fresh hidden sibling path for target. */
   public static Path tempSibling(Path target, String kind) {
     return new Path(target.getParent(), "." + target.getName() + "." + kind + "-" + UUID.randomUUID());

@@ -65,7 +65,7 @@ public final class FitJob {
       out.println("no checkpoint in " + checkpoints.dir() + "; starting from the beginning");
     }
     out.printf("fit: %d rows, d=%d, m=%d, k=%d, n=%d, %d iterations, encoder %s, BLAS %s%n", source.rows, source.d,
-        p.m(), p.k(), Math.min(p.batchSize(), source.rows), p.iterations(), p.encoder(), Blas.announce());
+        p.m(), p.k(), Math.min(p.batchSize(), source.rows), p.iterations(), p.encoder().name(), Blas.announce());
     long t0 = System.nanoTime();
     final int T = p.iterations();
     FitLoop.Result r = SparkFit.fit(JavaSparkContext.fromSparkContext(spark.sparkContext()), source, p, first, D0,

@@ -2,13 +2,20 @@ package dbksvd.spark;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.typesafe.config.Config;
+import dbksvd.config.Settings;
 import dbksvd.encode.Dictionary;
+import dbksvd.io.AtomicFile;
 import dbksvd.io.ModelDir;
 import dbksvd.loop.FitParams;
 import dbksvd.metrics.BatchStats;
 import dbksvd.metrics.DictionaryMetrics;
 import org.apache.spark.api.java.JavaSparkContext;
+import org.apache.spark.sql.SparkSession;
 
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
 
 /**
  * {@code evaluate}: encodes every row with the model and reports FVE, relative error, mean L0, dead atoms, the
@@ -16,6 +23,33 @@ import org.apache.spark.api.java.JavaSparkContext;
  */
 public final class SparkEvaluate {
   private SparkEvaluate() {}
+
+  /**
+   * {@code evaluate}: the model's figures over every row of {@code input} (with {@code reference}, its recovery of
+   * that dictionary; with {@code probe}, k-sparse probing), printed as JSON and, with {@code json}, written to that
+   * file atomically.
+   */
+  public static ObjectNode run(Config c, SparkSession spark, String model, String input, String reference,
+      String json, SparkProbe.Options probe, PrintStream out) throws IOException {
+    var hconf = spark.sparkContext().hadoopConfiguration();
+    ModelDir.Model mdl = ModelDir.read(hconf, model);
+    ModelDir.Model ref = reference == null ? null : ModelDir.read(hconf, reference);
+    String column = c.getString("dbksvd.input.column");
+    int chunk = c.getInt("dbksvd.encode.chunk");
+    RowSource source = RowSource.open(spark, input, column, Settings.zeroRows(c));
+    ObjectNode o = run(JavaSparkContext.fromSparkContext(spark.sparkContext()), source, mdl, ref, chunk);
+    o.put("model", model);
+    o.put("input", input);
+    if (probe != null) {
+      o.set("probe", SparkProbe.run(spark, input, column, Settings.zeroRows(c), mdl, probe, chunk));
+    }
+    String text = new ObjectMapper().writerWithDefaultPrettyPrinter().writeValueAsString(o);
+    out.println(text);
+    if (json != null) {
+      AtomicFile.write(hconf, json, (text + "\n").getBytes(StandardCharsets.UTF_8));
+    }
+    return o;
+  }
 
   public static ObjectNode run(JavaSparkContext sc, RowSource source, ModelDir.Model model,
       ModelDir.Model reference, int chunk) {

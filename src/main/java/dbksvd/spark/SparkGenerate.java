@@ -1,6 +1,11 @@
 package dbksvd.spark;
 
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.typesafe.config.Config;
+import dbksvd.config.Settings;
 import dbksvd.io.AtomicDir;
+import dbksvd.io.ModelDir;
+import dbksvd.loop.FitParams;
 import dbksvd.synth.PlantedData;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
@@ -15,6 +20,7 @@ import org.apache.spark.sql.types.StructType;
 import org.apache.spark.unsafe.types.UTF8String;
 
 import java.io.IOException;
+import java.io.PrintStream;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -133,6 +139,41 @@ public final class SparkGenerate {
       throw e;
     } finally {
       sc.setJobDescription(null);
+    }
+  }
+
+  /**
+   * {@code generate}: the rows of {@code dbksvd.generate} as Parquet at {@code output} and, with {@code truth}, the
+   * planted dictionary as a model directory; both checked before anything is written.
+   *
+   * @param classes with C &gt; 0, also the columns text and label (see {@link PlantedData#label})
+   */
+  public static void run(Config c, SparkSession spark, String output, String truth, boolean overwrite, int classes,
+      PrintStream out) throws IOException {
+    Config g = c.getConfig("dbksvd.generate");
+    int d = g.getInt("dim");
+    int m = g.getInt("atoms");
+    int k = g.getInt("k");
+    long n = g.getLong("samples");
+    double snr = Settings.doubleOrInf(c, "dbksvd.generate.snr-db");
+    long seed = g.getLong("seed");
+    var hconf = spark.sparkContext().hadoopConfiguration();
+    if (truth != null) {
+      AtomicDir.checkTarget(hconf, truth, overwrite);
+    }
+    write(spark, output, d, m, k, n, snr, seed, g.getInt("partitions"), overwrite, Format.parse(g.getString("format")),
+        classes);
+    out.printf("generated %d rows of dimension %d (planted m=%d, k=%d, snr %s dB) in %s%n", n, d, m, k,
+        Double.isFinite(snr) ? snr : "inf", output);
+    if (truth != null) {
+      PlantedData planted = new PlantedData(d, m, k, snr, seed);
+      FitParams p = FitParams.builder(m, k).seed(seed).iterations(0).build();
+      ObjectNode info = ModelDir.newInfo();
+      info.put("kind", "planted");
+      info.put("snr_db", Double.isFinite(snr) ? snr : null);
+      info.put("dbksvd_version", FitJob.version());
+      ModelDir.write(hconf, truth, new ModelDir.Model(planted.D, d, m, p, info), List.of(), overwrite);
+      out.println("planted dictionary saved as a model in " + truth);
     }
   }
 }

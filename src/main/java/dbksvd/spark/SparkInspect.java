@@ -1,8 +1,25 @@
 package dbksvd.spark;
 
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.typesafe.config.Config;
+import dbksvd.config.Settings;
 import dbksvd.interpret.AtomTopK;
+import dbksvd.interpret.Atoms;
+import dbksvd.interpret.InspectPage;
+import dbksvd.io.AtomicDir;
 import dbksvd.io.ModelDir;
+import org.apache.hadoop.fs.FSDataOutputStream;
+import org.apache.hadoop.fs.FileSystem;
+import org.apache.hadoop.fs.Path;
 import org.apache.spark.api.java.JavaSparkContext;
+import org.apache.spark.sql.SparkSession;
+
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
 
 
 /**
@@ -12,6 +29,54 @@ import org.apache.spark.api.java.JavaSparkContext;
  */
 public final class SparkInspect {
   private SparkInspect() {}
+
+  /** What {@code inspect} shows: the atoms, how many rows of each kind, the columns, the seed of the sample. */
+  public record Request(String model, String input, String output, String textColumn, List<String> showColumns,
+      String atoms, int top, int sample, int nearest, long seed, boolean overwrite) {}
+
+  /**
+   * {@code inspect}: per requested atom the strongest rows, a seeded sample of weaker ones, usage and the nearest
+   * atoms, written atomically as {@code output/atoms.json} and {@code output/index.html}.
+   */
+  public static void run(Config c, SparkSession spark, Request r, PrintStream out) throws IOException {
+    long t0 = System.nanoTime();
+    var hconf = spark.sparkContext().hadoopConfiguration();
+    AtomicDir.checkTarget(hconf, r.output(), r.overwrite());
+    ModelDir.Model mdl = ModelDir.read(hconf, r.model());
+    int[] chosen = Atoms.parse(r.atoms(), mdl.m());
+    List<String> columns = new ArrayList<>();
+    if (r.textColumn() != null) {
+      columns.add(r.textColumn());
+    }
+    r.showColumns().stream().filter(s -> !columns.contains(s)).forEach(columns::add);
+    LabelledRows rows = LabelledRows.open(spark, r.input(), c.getString("dbksvd.input.column"), columns,
+        Settings.zeroRows(c));
+    AtomTopK result = run(JavaSparkContext.fromSparkContext(spark.sparkContext()), rows, mdl, chosen, r.top(),
+        r.sample(), r.seed(), c.getInt("dbksvd.encode.chunk"));
+    float[][] cos = new float[chosen.length][];
+    int[][] near = Atoms.nearest(mdl.D(), mdl.d(), mdl.m(), chosen, r.nearest(), cos);
+    ObjectNode header = new ObjectMapper().createObjectNode();
+    header.put("model", r.model());
+    header.put("input", r.input());
+    header.put("d", mdl.d());
+    header.put("m", mdl.m());
+    header.put("text_column", r.textColumn());
+    ObjectNode json = InspectPage.json(result, columns.toArray(new String[0]), near, cos,
+        new InspectPage.Locator(rows::file, LabelledRows::rowIndex), header);
+    String html = InspectPage.html(json);
+    Path target = new Path(r.output());
+    FileSystem fs = target.getFileSystem(hconf);
+    AtomicDir.write(fs, target, r.overwrite(), tmp -> {
+      try (FSDataOutputStream o = fs.create(new Path(tmp, "atoms.json"), false)) {
+        o.write(new ObjectMapper().writerWithDefaultPrettyPrinter().writeValueAsBytes(json));
+      }
+      try (FSDataOutputStream o = fs.create(new Path(tmp, "index.html"), false)) {
+        o.write(html.getBytes(StandardCharsets.UTF_8));
+      }
+    });
+    out.printf("inspected %d atoms over %d rows in %.1f s: %s/index.html, %s/atoms.json%n", chosen.length,
+        result.rows, (System.nanoTime() - t0) / 1e9, r.output(), r.output());
+  }
 
   /** Longest text kept per shown value (the page shows snippets, and the heaps stay small). */
   static final int MAX_TEXT = 1000;

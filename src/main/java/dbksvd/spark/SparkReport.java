@@ -1,12 +1,16 @@
 package dbksvd.spark;
 
+import com.typesafe.config.Config;
+import dbksvd.config.Settings;
 import dbksvd.interpret.ModelReport;
+import dbksvd.io.AtomicFile;
 import dbksvd.io.ModelDir;
 import dbksvd.metrics.BatchStats;
 import org.apache.hadoop.fs.Path;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.sql.SparkSession;
 
+import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
@@ -17,6 +21,26 @@ public final class SparkReport {
   private SparkReport() {}
 
   public static final String FILE = "report.html";
+
+  /**
+   * {@code report}: the model's report as one HTML file, written atomically; with {@code input}, atom usage measured
+   * on its first {@code usageRows} rows.
+   */
+  public static void run(Config c, SparkSession spark, String model, String output, String input, long usageRows,
+      PrintStream out) throws IOException {
+    var hconf = spark.sparkContext().hadoopConfiguration();
+    ModelDir.Model mdl = ModelDir.read(hconf, model);
+    List<String> lines = ModelDir.readMetrics(hconf, model);
+    ModelReport.Usage usage = null;
+    if (input != null) {
+      RowSource source = RowSource.open(spark, input, c.getString("dbksvd.input.column"), Settings.zeroRows(c));
+      usage = usage(JavaSparkContext.fromSparkContext(spark.sparkContext()), source, mdl, usageRows,
+          c.getInt("dbksvd.encode.chunk"));
+    }
+    String html = ModelReport.html(new Path(model).getName(), mdl, lines, usage);
+    AtomicFile.write(hconf, output, html.getBytes(StandardCharsets.UTF_8));
+    out.println("report written to " + output);
+  }
 
   /** Usage of every atom over the rows with id below {@code maxRows} (the first rows in file order). */
   public static ModelReport.Usage usage(JavaSparkContext sc, RowSource source, ModelDir.Model model, long maxRows,

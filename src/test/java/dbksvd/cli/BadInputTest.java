@@ -1,5 +1,6 @@
 package dbksvd.cli;
 
+import static dbksvd.cli.Cli.run;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
@@ -70,26 +71,6 @@ class BadInputTest {
   static String model;
   static final ObjectMapper JSON = new ObjectMapper();
 
-  /** A command's exit code and what it wrote to stdout and stderr. */
-  record Run(int code, String out, String err) {}
-
-  static Run run(String... args) {
-    PrintStream oldOut = System.out;
-    PrintStream oldErr = System.err;
-    ByteArrayOutputStream out = new ByteArrayOutputStream();
-    ByteArrayOutputStream err = new ByteArrayOutputStream();
-    System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
-    System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
-    long t0 = System.nanoTime();
-    try {
-      return new Run(Main.execute(args), out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
-    } finally {
-      System.setOut(oldOut);
-      System.setErr(oldErr);
-      System.out.printf("%s %s: %.1f s%n", args[0], args.length > 2 ? args[2] : "", (System.nanoTime() - t0) / 1e9);
-    }
-  }
-
   /** A fresh output path in its own folder, so that leftovers beside it can be checked. */
   static Path out(String name) throws IOException {
     Path dir = Files.createTempDirectory(tmp, "out-");
@@ -101,10 +82,10 @@ class BadInputTest {
     spark = TestSpark.session();
     data = tmp.resolve("good").toString();
     model = tmp.resolve("model").toString();
-    Run g = run("generate", "--output", data, "--dim", "" + D, "--atoms", "12", "--k", "2", "--samples", "200",
+    Cli.Run g = run("generate", "--output", data, "--dim", "" + D, "--atoms", "12", "--k", "2", "--samples", "200",
         "--partitions", "2", "--seed", "3");
     assertEquals(0, g.code(), g.err());
-    Run f = run("fit", "--input", data, "--output", model, "--atoms", "12", "--k", "2", "--batch-size", "100",
+    Cli.Run f = run("fit", "--input", data, "--output", model, "--atoms", "12", "--k", "2", "--batch-size", "100",
         "--iterations", "2");
     assertEquals(0, f.code(), f.err());
   }
@@ -117,7 +98,7 @@ class BadInputTest {
   // ---- assertions ----
 
   /** Exit 2, exactly one error line holding every fragment, no stack trace after it; returns the line. */
-  static String assertBadInput(Run r, String... fragments) {
+  static String assertBadInput(Cli.Run r, String... fragments) {
     assertEquals(2, r.code(), "exit code; stderr:\n" + r.err());
     List<String> lines = r.err().lines().toList();
     List<Integer> at = new ArrayList<>();
@@ -317,7 +298,7 @@ class BadInputTest {
     String zero = dataset("zerohalf", FLOATS, 40, r -> r % 2 == 1 ? new float[D] : good(r));
     String skip = "dbksvd.input.zero-rows=skip";
     Path o = out("model");
-    Run f = run("fit", "--input", zero, "--output", o.toString(), "--atoms", "20", "--k", "2", "--iterations", "0",
+    Cli.Run f = run("fit", "--input", zero, "--output", o.toString(), "--atoms", "20", "--k", "2", "--iterations", "0",
         "--set", skip);
     assertEquals(0, f.code(), f.err());
     ModelDir.Model m = ModelDir.read(new Configuration(), o.toString());
@@ -333,11 +314,11 @@ class BadInputTest {
       assertEquals(20, JSON.readTree(line).get("samples").asLong(), line);
     }
     Path json = out("eval.json");
-    Run e = run("evaluate", "--model", model, "--input", zero, "--json", json.toString(), "--set", skip);
+    Cli.Run e = run("evaluate", "--model", model, "--input", zero, "--json", json.toString(), "--set", skip);
     assertEquals(0, e.code(), e.err());
     assertEquals(20, JSON.readTree(json.toFile()).get("rows").asLong());
     Path codes = out("codes");
-    Run c = run("encode", "--model", model, "--input", zero, "--output", codes.toString(), "--set", skip);
+    Cli.Run c = run("encode", "--model", model, "--input", zero, "--output", codes.toString(), "--set", skip);
     assertEquals(0, c.code(), c.err());
     List<Row> rows = spark.read().parquet(codes.toString()).collectAsList();
     assertEquals(40, rows.size()); // every row keeps its place; a zero row gets the empty code
@@ -399,7 +380,7 @@ class BadInputTest {
         r -> Vectors.dense(toDoubles(good(r))).toSparse());
     for (String in : new String[] {dense, sparse}) {
       Path o = out("model");
-      Run f = run(fit(in, o));
+      Cli.Run f = run(fit(in, o));
       assertEquals(0, f.code(), f.err());
     }
     String shortVec = dataset("shortvec", SQLDataTypes.VectorType(), 40,
@@ -414,9 +395,9 @@ class BadInputTest {
     String arr = floats("asarray", -1, v -> v);
     Path fromBin = out("model-bin");
     Path fromArr = out("model-arr");
-    Run a = run(fit(bin, fromBin));
+    Cli.Run a = run(fit(bin, fromBin));
     assertEquals(0, a.code(), a.err());
-    Run b = run(fit(arr, fromArr));
+    Cli.Run b = run(fit(arr, fromArr));
     assertEquals(0, b.code(), b.err());
     // the same floats, stored two ways: the same dictionary, bit for bit
     assertTrue(Arrays.equals(Files.readAllBytes(fromBin.resolve("dictionary.npy")),
@@ -565,7 +546,7 @@ class BadInputTest {
   void batchLargerThanTheDatasetIsCappedWithAWarning() throws Exception {
     Path o = out("model");
     try (LogCapture log = LogCapture.attach()) {
-      Run f = run(fit(data, o, "--batch-size", "500", "--iterations", "1"));
+      Cli.Run f = run(fit(data, o, "--batch-size", "500", "--iterations", "1"));
       assertEquals(0, f.code(), f.err());
       assertTrue(f.out().contains("n=200"), f.out());
       String warning = log.lines().stream().filter(l -> l.contains("batch size 500")).findFirst().orElse("");
@@ -598,7 +579,7 @@ class BadInputTest {
     // an evaluation report is a file of the user's choosing: replaced
     Path json = out("eval.json");
     Files.writeString(json, "old");
-    Run ev = run("evaluate", "--model", model, "--input", data, "--json", json.toString());
+    Cli.Run ev = run("evaluate", "--model", model, "--input", data, "--json", json.toString());
     assertEquals(0, ev.code(), ev.err());
     assertEquals(200, JSON.readTree(json.toFile()).get("rows").asLong());
   }
@@ -613,7 +594,7 @@ class BadInputTest {
         "Spark gives the tasks no GPU", "spark.task.resource.gpu.amount unset");
     assertFalse(Files.exists(o), "nothing at the output path");
     assertBadInput(run(fit(data, o, "--set", "dbksvd.gemm.backend=tpu")), "must be auto, cpu or cuda, got 'tpu'");
-    Run cpu = run(fit(data, o, "--set", "dbksvd.gemm.backend=cpu"));
+    Cli.Run cpu = run(fit(data, o, "--set", "dbksvd.gemm.backend=cpu"));
     assertEquals(0, cpu.code(), cpu.err());
   }
 
@@ -694,7 +675,7 @@ class BadInputTest {
   void brokenModelDirectoryIsNamed(String command, String how, String message) throws Exception {
     Path broken = brokenModel(how);
     Path o = out("out");
-    Run r = command.equals("encode")
+    Cli.Run r = command.equals("encode")
         ? run("encode", "--model", broken.toString(), "--input", data, "--output", o.toString())
         : run("evaluate", "--model", broken.toString(), "--input", data, "--json", o.toString());
     assertBadInput(r, broken.toString(), message);
@@ -717,34 +698,34 @@ class BadInputTest {
   @Test
   void sparkFailuresAreSortedIntoBadInputAndTheRest() {
     BadInputException bad = new BadInputException("file f.parquet row 3: column 'embedding' is null");
-    assertEquals(bad.getMessage(), Main.badInput(new SparkException("Job aborted due to stage failure", bad)));
+    assertEquals(bad.getMessage(), Errors.badInput(new SparkException("Job aborted due to stage failure", bad)));
     // on a cluster the task's exception may arrive only as text
-    assertEquals(bad.getMessage(), Main.badInput(new SparkException("Job aborted due to stage failure: Lost task 0.0"
+    assertEquals(bad.getMessage(), Errors.badInput(new SparkException("Job aborted due to stage failure: Lost task 0.0"
         + " (TID 7): dbksvd.spark.BadInputException: " + bad.getMessage() + "\n\tat dbksvd.spark.X.y(X.java:1)")));
     assertEquals("file:/d/a.parquet is not a Parquet file. Expected magic number at tail, but found [1, 2, 3, 4]",
-        Main.badInput(new SparkException("Job aborted: Lost task 0.0: org.apache.spark.SparkException: "
+        Errors.badInput(new SparkException("Job aborted: Lost task 0.0: org.apache.spark.SparkException: "
             + "[FAILED_READ_FILE.NO_HINT] Encountered error while reading file file:/d/a.parquet. SQLSTATE: KD001\n"
             + "Caused by: java.lang.RuntimeException: file:/d/a.parquet is not a Parquet file. Expected magic "
             + "number at tail, but found [1, 2, 3, 4]\n\tat org.apache.parquet.X")));
-    assertEquals("file:/d/gone.parquet (No such file or directory)", Main.badInput(new SparkException("Job aborted",
+    assertEquals("file:/d/gone.parquet (No such file or directory)", Errors.badInput(new SparkException("Job aborted",
         new RuntimeException("wrapped", new java.io.FileNotFoundException("file:/d/gone.parquet (No such file or "
             + "directory)")))));
     // a file Spark could not read for another reason: which file, and the reason at the bottom of the chain
     assertEquals("Encountered error while reading file file:/d/b.parquet. (FAILED_TO_UNCOMPRESS(5))",
-        Main.badInput(new SparkException("Job aborted: Lost task 1.0", new SparkException("[FAILED_READ_FILE.NO_HINT] "
+        Errors.badInput(new SparkException("Job aborted: Lost task 1.0", new SparkException("[FAILED_READ_FILE.NO_HINT] "
             + "Encountered error while reading file file:/d/b.parquet. SQLSTATE: KD001",
             new IOException("wrapped", new IOException("FAILED_TO_UNCOMPRESS(5)"))))));
-    assertEquals("Encountered error while reading file file:/d/c.parquet.", Main.badInput(new SparkException(
+    assertEquals("Encountered error while reading file file:/d/c.parquet.", Errors.badInput(new SparkException(
         "Job aborted due to stage failure: Lost task 0.0 (TID 3): org.apache.spark.SparkException: "
             + "[FAILED_READ_FILE.NO_HINT] Encountered error while reading file file:/d/c.parquet. SQLSTATE: KD001")));
     // a page that does not decode
-    assertEquals("Can not read value at 0 in block -1 in file file:/d/e.parquet", Main.badInput(new SparkException(
+    assertEquals("Can not read value at 0 in block -1 in file file:/d/e.parquet", Errors.badInput(new SparkException(
         "Job aborted", new org.apache.parquet.io.ParquetDecodingException("Can not read value at 0 in block -1 in "
             + "file file:/d/e.parquet"))));
     // anything else is not the user's fault: exit 1 with the stack trace
-    assertNull(Main.badInput(new SparkException("Job aborted", new ArithmeticException("/ by zero"))));
-    assertNull(Main.badInput(new NullPointerException()));
-    assertNull(Main.badInput(new SparkException("Job aborted", new IllegalStateException("task lost"))));
+    assertNull(Errors.badInput(new SparkException("Job aborted", new ArithmeticException("/ by zero"))));
+    assertNull(Errors.badInput(new NullPointerException()));
+    assertNull(Errors.badInput(new SparkException("Job aborted", new IllegalStateException("task lost"))));
   }
 
   // ---- secrets ----
@@ -760,7 +741,7 @@ class BadInputTest {
     Path json = out("eval.json");
     List<String> seen = new ArrayList<>();
     try (LogCapture log = LogCapture.attach()) {
-      List<Run> runs = new ArrayList<>();
+      List<Cli.Run> runs = new ArrayList<>();
       runs.add(run(concat(fit(data, o), sets)));
       runs.add(run(concat(new String[] {"evaluate", "--model", o.toString(), "--input", data, "--json",
           json.toString()}, sets)));
@@ -771,7 +752,7 @@ class BadInputTest {
       assertEquals(0, runs.get(1).code(), runs.get(1).err());
       assertEquals(2, runs.get(2).code(), runs.get(2).err());
       assertEquals(2, runs.get(3).code(), runs.get(3).err());
-      for (Run r : runs) {
+      for (Cli.Run r : runs) {
         seen.add(r.out());
         seen.add(r.err());
       }

@@ -1,5 +1,6 @@
 package dbksvd.cli;
 
+import static dbksvd.cli.Cli.run;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -39,20 +40,6 @@ class CliTest {
   static String truth;
   static String model;
 
-  /** Runs a command line; returns exit code and what it wrote to stderr. */
-  record Run(int code, String err) {}
-
-  static Run run(String... args) {
-    PrintStream old = System.err;
-    ByteArrayOutputStream buf = new ByteArrayOutputStream();
-    System.setErr(new PrintStream(buf, true, StandardCharsets.UTF_8));
-    try {
-      return new Run(Main.execute(args), buf.toString(StandardCharsets.UTF_8));
-    } finally {
-      System.setErr(old);
-    }
-  }
-
   static String p(String name) {
     return tmp.resolve(name).toString();
   }
@@ -63,10 +50,10 @@ class CliTest {
     data = p("data");
     truth = p("truth");
     model = p("model");
-    Run g = run("generate", "--output", data, "--dim", "32", "--atoms", "48", "--k", "3", "--samples", "3000",
+    Cli.Run g = run("generate", "--output", data, "--dim", "32", "--atoms", "48", "--k", "3", "--samples", "3000",
         "--partitions", "3", "--seed", "4", "--truth", truth);
     assertEquals(0, g.code(), g.err());
-    Run f = run("fit", "--input", data, "--output", model, "--atoms", "48", "--k", "3", "--batch-size", "1500",
+    Cli.Run f = run("fit", "--input", data, "--output", model, "--atoms", "48", "--k", "3", "--batch-size", "1500",
         "--iterations", "15", "--seed", "2");
     assertEquals(0, f.code(), f.err());
   }
@@ -119,7 +106,7 @@ class CliTest {
   @Test
   void generateWritesBinaryFloat32WithTheSameValuesAsTheArrayForm() {
     String bin = p("data-binary");
-    Run g = run("generate", "--output", bin, "--dim", "32", "--atoms", "48", "--k", "3", "--samples", "3000",
+    Cli.Run g = run("generate", "--output", bin, "--dim", "32", "--atoms", "48", "--k", "3", "--samples", "3000",
         "--partitions", "2", "--seed", "4", "--format", "binary");
     assertEquals(0, g.code(), g.err());
     Dataset<Row> b = spark.read().parquet(bin);
@@ -141,7 +128,7 @@ class CliTest {
   @Test
   void encodeWritesSparseCodesAndCarriesColumns() {
     String codes = p("codes");
-    Run e = run("encode", "--model", model, "--input", data, "--output", codes);
+    Cli.Run e = run("encode", "--model", model, "--input", data, "--output", codes);
     assertEquals(0, e.code(), e.err());
     Dataset<Row> df = spark.read().parquet(codes);
     assertEquals(List.of("id", "embedding", "codes"), Arrays.asList(df.columns()));
@@ -156,7 +143,7 @@ class CliTest {
   @Test
   void evaluateReportsMetricsAndRecovery() throws Exception {
     String json = p("eval.json");
-    Run e = run("evaluate", "--model", model, "--input", data, "--reference", truth, "--json", json);
+    Cli.Run e = run("evaluate", "--model", model, "--input", data, "--reference", truth, "--json", json);
     assertEquals(0, e.code(), e.err());
     JsonNode o = new ObjectMapper().readTree(new File(json));
     for (String key : new String[] {"fve", "relative_error", "mean_l0", "dead_atoms", "coherence_max",
@@ -171,7 +158,7 @@ class CliTest {
   @Test
   void existingOutputIsRefusedWithoutOverwrite() throws Exception {
     byte[] before = Files.readAllBytes(Path.of(model, "dictionary.npy"));
-    Run f = run("fit", "--input", data, "--output", model, "--atoms", "48", "--k", "3", "--iterations", "1");
+    Cli.Run f = run("fit", "--input", data, "--output", model, "--atoms", "48", "--k", "3", "--iterations", "1");
     assertEquals(2, f.code());
     assertTrue(f.err().contains("already exists") && f.err().contains("--overwrite"), f.err());
     assertTrue(Arrays.equals(before, Files.readAllBytes(Path.of(model, "dictionary.npy"))));
@@ -179,7 +166,7 @@ class CliTest {
 
   @Test
   void unknownConfigKeyIsRefused() {
-    Run f = run("fit", "--input", data, "--output", p("never"), "--set", "dbksvd.fit.atomz=3");
+    Cli.Run f = run("fit", "--input", data, "--output", p("never"), "--set", "dbksvd.fit.atomz=3");
     assertEquals(2, f.code());
     assertTrue(f.err().contains("unknown config key 'dbksvd.fit.atomz'"), f.err());
     assertFalse(new File(p("never")).exists());
@@ -187,14 +174,14 @@ class CliTest {
 
   @Test
   void kAboveAtomsIsRefused() {
-    Run f = run("fit", "--input", data, "--output", p("never2"), "--atoms", "8", "--k", "9");
+    Cli.Run f = run("fit", "--input", data, "--output", p("never2"), "--atoms", "8", "--k", "9");
     assertEquals(2, f.code());
     assertTrue(f.err().contains("k = 9 exceeds the number of atoms m = 8"), f.err());
   }
 
   @Test
   void missingColumnIsNamed() {
-    Run f = run("fit", "--input", data, "--output", p("never3"), "--column", "vec");
+    Cli.Run f = run("fit", "--input", data, "--output", p("never3"), "--column", "vec");
     assertEquals(2, f.code());
     assertTrue(f.err().contains("no column 'vec'") && f.err().contains("embedding"), f.err());
   }
@@ -216,7 +203,7 @@ class CliTest {
     }
     spark.createDataFrame(rows, schema).coalesce(1).write().parquet(bad);
     String out = p("never4");
-    Run f = run("fit", "--input", bad, "--output", out, "--atoms", "4", "--k", "2", "--iterations", "2",
+    Cli.Run f = run("fit", "--input", bad, "--output", out, "--atoms", "4", "--k", "2", "--iterations", "2",
         "--set", "dbksvd.fit.init=uniform");
     assertEquals(2, f.code(), f.err());
     String line = f.err().lines().filter(l -> l.startsWith("dbksvd: error:")).findFirst().orElse("");

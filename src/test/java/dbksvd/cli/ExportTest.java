@@ -40,8 +40,8 @@ class ExportTest {
   static PlantedData planted;
   static final ObjectMapper JSON = new ObjectMapper();
 
-  static CliTest.Run run(String... args) {
-    return CliTest.run(args);
+  static Cli.Run run(String... args) {
+    return Cli.run(args);
   }
 
   /** A Matryoshka model (L = 2: groups of 4, 4, 8, 8 atoms, one non-zero each) holding a planted dictionary. */
@@ -74,7 +74,7 @@ class ExportTest {
   @Test
   void npyIsTheDictionary() throws Exception {
     Path o = out("npy");
-    CliTest.Run r = run("export", "--model", model, "--format", "npy", "--output", o.toString());
+    Cli.Run r = run("export", "--model", model, "--format", "npy", "--output", o.toString());
     assertEquals(0, r.code(), r.err());
     Npy.Matrix mat;
     try (InputStream in = Files.newInputStream(o.resolve("dictionary.npy"))) {
@@ -90,7 +90,7 @@ class ExportTest {
   @Test
   void safetensorsHoldsWdecAsMByD() throws Exception {
     Path o = out("sae");
-    CliTest.Run r = run("export", "--model", model, "--format", "safetensors", "--output", o.toString());
+    Cli.Run r = run("export", "--model", model, "--format", "safetensors", "--output", o.toString());
     assertEquals(0, r.code(), r.err());
     byte[] file = Files.readAllBytes(o.resolve("sae_weights.safetensors"));
     long n = ByteBuffer.wrap(file, 0, 8).order(ByteOrder.LITTLE_ENDIAN).getLong();
@@ -139,7 +139,7 @@ class ExportTest {
   @Test
   void parquetHasOneRowPerAtomWithUsageAndGroup() throws Exception {
     Path o = out("atoms");
-    CliTest.Run r = run("export", "--model", model, "--format", "parquet", "--output", o.toString(), "--input", data);
+    Cli.Run r = run("export", "--model", model, "--format", "parquet", "--output", o.toString(), "--input", data);
     assertEquals(0, r.code(), r.err());
     List<Row> rows = spark.read().parquet(o.toString()).orderBy("atom").collectAsList();
     assertEquals(M, rows.size());
@@ -174,7 +174,7 @@ class ExportTest {
     assertEquals(M, spark.read().parquet(o2.toString()).where("usage is null").count());
   }
 
-  static void assertOneLine(CliTest.Run r, String line) {
+  static void assertOneLine(Cli.Run r, String line) {
     assertEquals(2, r.code(), r.err());
     List<String> errors = r.err().lines().filter(l -> l.startsWith("dbksvd: error:")).toList();
     assertEquals(List.of("dbksvd: error: " + line), errors, r.err());

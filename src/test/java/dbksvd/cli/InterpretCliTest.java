@@ -47,7 +47,7 @@ class InterpretCliTest {
   }
 
   static void ok(String... args) {
-    CliTest.Run r = CliTest.run(args);
+    Cli.Run r = Cli.run(args);
     assertEquals(0, r.code(), String.join(" ", args) + "\n" + r.err());
   }
 
@@ -116,15 +116,15 @@ class InterpretCliTest {
     }
     // bad input: one line naming the problem, exit 2, nothing written
     String bad = p("inspect-bad");
-    CliTest.Run range = CliTest.run("inspect", "--model", truth, "--input", data, "--atoms", "40-99", "--output", bad);
+    Cli.Run range = Cli.run("inspect", "--model", truth, "--input", data, "--atoms", "40-99", "--output", bad);
     assertEquals(2, range.code(), range.err());
     assertTrue(range.err().contains("--atoms 40-99 is outside the model's atoms 0..47"), range.err());
-    CliTest.Run column = CliTest.run("inspect", "--model", truth, "--input", data, "--text-column", "title",
+    Cli.Run column = Cli.run("inspect", "--model", truth, "--input", data, "--text-column", "title",
         "--output", bad);
     assertEquals(2, column.code(), column.err());
     assertTrue(column.err().contains("input has no column 'title'"), column.err());
     assertFalse(new File(bad).exists());
-    CliTest.Run exists = CliTest.run("inspect", "--model", truth, "--input", data, "--output", out);
+    Cli.Run exists = Cli.run("inspect", "--model", truth, "--input", data, "--output", out);
     assertEquals(2, exists.code(), exists.err());
     assertTrue(exists.err().contains("already exists; pass --overwrite"), exists.err());
     String html = Files.readString(Path.of(out, "index.html"));
@@ -173,12 +173,12 @@ class InterpretCliTest {
     String bad = p("data-badsplit");
     TestSpark.session().read().parquet(data).selectExpr("*", "if(id = 17, 'validation', 'train') as part")
         .coalesce(1).write().parquet(bad);
-    CliTest.Run r = CliTest.run("evaluate", "--model", truth, "--input", bad, "--label-column", "label",
+    Cli.Run r = Cli.run("evaluate", "--model", truth, "--input", bad, "--label-column", "label",
         "--split-column", "part");
     assertEquals(2, r.code(), r.err());
     assertTrue(r.err().contains("row 17: split column 'part' has value 'validation'; expected train or test"),
         r.err());
-    CliTest.Run noColumn = CliTest.run("evaluate", "--model", truth, "--input", data, "--label-column", "topic");
+    Cli.Run noColumn = Cli.run("evaluate", "--model", truth, "--input", data, "--label-column", "topic");
     assertEquals(2, noColumn.code());
     assertTrue(noColumn.err().contains("input has no column 'topic'"), noColumn.err());
   }
@@ -234,7 +234,7 @@ class InterpretCliTest {
     ok("report", "--model", truth, "--input", data, "--output", rep);
     Map<String, BufferedImage> truthFigs = figures(Files.readString(Path.of(rep)));
     assertEquals(java.util.Set.of(ModelReport.COHERENCE, ModelReport.USAGE), truthFigs.keySet());
-    CliTest.Run missing = CliTest.run("report", "--model", p("nope"), "--output", p("nope.html"));
+    Cli.Run missing = Cli.run("report", "--model", p("nope"), "--output", p("nope.html"));
     assertEquals(2, missing.code());
     assertTrue(missing.err().contains("does not exist"), missing.err());
     assertFalse(new File(p("nope.html")).exists());

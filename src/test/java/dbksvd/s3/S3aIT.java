@@ -7,7 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dbksvd.cli.Main;
+import dbksvd.cli.Cli;
 import dbksvd.io.ModelDir;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FileSystem;
@@ -54,7 +54,6 @@ class S3aIT {
   static Path conf;
   static final List<String> seen = new ArrayList<>(); // everything the commands printed
 
-  record Run(int code, String out, String err) {}
 
   @BeforeAll
   static void startS3AndWriteLocalReference() throws Exception {
@@ -102,7 +101,7 @@ class S3aIT {
     assertEquals(2, listS3("data").stream().filter(n -> n.endsWith(".parquet")).count(),
         "two Parquet objects under " + s3a("data") + ": " + listS3("data"));
 
-    Run fit = run(concat(new String[] {"fit", "--input", s3a("data"), "--output", s3a("models/run1")}, FIT));
+    Cli.Run fit = run(concat(new String[] {"fit", "--input", s3a("data"), "--output", s3a("models/run1")}, FIT));
     assertOk(fit, "fit from s3a to s3a");
     assertTrue(fit.out().contains("iteration 6/6"), fit.out());
     assertArrayEquals(Files.readAllBytes(tmp.resolve("local-model/dictionary.npy")),
@@ -115,7 +114,7 @@ class S3aIT {
     ModelDir.Model mdl = ModelDir.read(hadoopConf(), s3a("models/run1"));
     assertEquals(16, mdl.d());
     assertEquals(24, mdl.m());
-    Run ev = run("evaluate", "--model", s3a("models/run1"), "--input", s3a("data"), "--json", s3a("eval.json"),
+    Cli.Run ev = run("evaluate", "--model", s3a("models/run1"), "--input", s3a("data"), "--json", s3a("eval.json"),
         "--conf", conf.toString());
     assertOk(ev, "evaluate from s3a");
     JsonNode o = new ObjectMapper().readTree(readS3("eval.json"));
@@ -130,7 +129,7 @@ class S3aIT {
     String dict = "models/run1/dictionary.npy";
     byte[] before = readS3(dict);
     String[] again = concat(new String[] {"fit", "--input", s3a("data"), "--output", s3a("models/run1")}, FIT);
-    Run refused = run(again);
+    Cli.Run refused = run(again);
     assertEquals(2, refused.code(), refused.err());
     assertTrue(refused.err().contains("output " + s3a("models/run1") + " already exists"), refused.err());
     assertArrayEquals(before, readS3(dict));
@@ -151,7 +150,7 @@ class S3aIT {
     Files.writeString(badConf, Files.readString(conf).replace(SECRET_KEY, wrong));
     String out = s3a("models/never");
     // a new S3A client for this run (Hadoop caches file systems per bucket and user within a JVM)
-    Run r = run("fit", "--input", s3a("data"), "--output", out, "--conf", badConf.toString(), "--set",
+    Cli.Run r = run("fit", "--input", s3a("data"), "--output", out, "--conf", badConf.toString(), "--set",
         "dbksvd.spark.conf.\"spark.hadoop.fs.s3a.impl.disable.cache\"=true");
     assertEquals(2, r.code(), r.err());
     List<String> lines = r.err().lines().filter(l -> l.startsWith("dbksvd: error:")).toList();
@@ -242,29 +241,14 @@ class S3aIT {
     return r;
   }
 
-  /** Runs a command line in this JVM; returns the exit code and what it printed. */
-  static Run run(String... args) {
-    PrintStream oldOut = System.out;
-    PrintStream oldErr = System.err;
-    ByteArrayOutputStream out = new ByteArrayOutputStream();
-    ByteArrayOutputStream err = new ByteArrayOutputStream();
-    System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
-    System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
-    int code;
-    try {
-      code = Main.execute(args);
-    } finally {
-      System.setOut(oldOut);
-      System.setErr(oldErr);
-    }
-    Run r = new Run(code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
+  /** Runs a command line in this JVM (everything it printed is kept for the credential check). */
+  static Cli.Run run(String... args) {
+    Cli.Run r = Cli.run(args);
     seen.add(r.out() + r.err());
-    oldOut.print(r.out());
-    oldErr.print(r.err());
     return r;
   }
 
-  static void assertOk(Run r, String what) {
+  static void assertOk(Cli.Run r, String what) {
     assertEquals(0, r.code(), () -> what + " failed:\n" + r.err() + "\nS3Proxy log tail:\n" + tail(s3.log()));
   }
 
