@@ -26,8 +26,8 @@ import java.util.List;
  *       shuffle blocks of its batch, spread over {@code slots} tasks. An epoch of ⌈N/n⌉ iterations thus reads the
  *       dataset once instead of ⌈N/n⌉ times.</li>
  * </ul>
- * Either way a task's block is sorted by row id, and which task codes a row changes nothing in the result (see
- * {@link dbksvd.encode.GemmLanes}).
+ * A staged task's block is sorted by row id; a scanned one holds its partition's rows in the order Spark reads them.
+ * Which task codes a row, and in which order, changes nothing in the result (see {@link dbksvd.encode.GemmLanes}).
  */
 final class OuterBatches {
   private final RowSource source;

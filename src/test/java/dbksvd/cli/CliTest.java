@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dbksvd.Python;
 import dbksvd.io.ModelDir;
 import dbksvd.linalg.Blas;
 import dbksvd.spark.TestSpark;
@@ -86,21 +87,10 @@ class CliTest {
 
   @Test
   void dictionaryNpyIsReadableByNumpy() throws Exception {
-    ProcessBuilder pb = new ProcessBuilder("python3", "-c",
-        "import numpy as np,sys; D=np.load(sys.argv[1]); print(D.dtype, D.shape, round(float(np.linalg.norm(D,axis=1).mean()),4))",
-        model + "/dictionary.npy").redirectErrorStream(true);
-    Process proc;
-    try {
-      proc = pb.start();
-    } catch (java.io.IOException e) {
-      org.junit.jupiter.api.Assumptions.abort("python3 not installed");
-      return;
-    }
-    String out = new String(proc.getInputStream().readAllBytes(), StandardCharsets.UTF_8).trim();
-    int code = proc.waitFor();
-    org.junit.jupiter.api.Assumptions.assumeFalse(out.contains("No module named 'numpy'"), "numpy not installed");
-    assertEquals(0, code, out);
-    assertEquals("float32 (48, 32) 1.0", out);
+    Python.Result r = Python.run("import numpy as np,sys; D=np.load(sys.argv[1]); "
+        + "print(D.dtype, D.shape, round(float(np.linalg.norm(D,axis=1).mean()),4))", model + "/dictionary.npy");
+    assertEquals(0, r.code(), r.output());
+    assertEquals("float32 (48, 32) 1.0", r.output());
   }
 
   @Test

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dbksvd.Python;
 import dbksvd.encode.AtomGroups;
 import dbksvd.io.ModelDir;
 import dbksvd.io.Npy;
@@ -113,27 +114,19 @@ class ExportTest {
     numpyReadsSafetensors(o.resolve("sae_weights.safetensors"));
   }
 
-  /** Where numpy is installed, it reads the file too (by the format's definition, without the safetensors lib). */
+  /** numpy reads the file too, by the format's definition (without the safetensors library). */
   static void numpyReadsSafetensors(Path file) throws Exception {
-    Process proc;
-    try {
-      proc = new ProcessBuilder("python3", "-c", "import json,struct,sys,numpy as np\n"
-          + "b=open(sys.argv[1],'rb').read(); n=struct.unpack('<Q',b[:8])[0]; h=json.loads(b[8:8+n])\n"
-          + "t=h['W_dec']; s,e=t['data_offsets']; W=np.frombuffer(b[8+n+s:8+n+e],'<f4').reshape(t['shape'])\n"
-          + "print(W.shape, round(float(np.linalg.norm(W,axis=1).min()),4), round(float(W.sum()),3))",
-          file.toString()).redirectErrorStream(true).start();
-    } catch (java.io.IOException e) {
-      return; // no python3
-    }
-    String got = new String(proc.getInputStream().readAllBytes(), StandardCharsets.UTF_8).trim();
-    if (proc.waitFor() != 0 && got.contains("No module named 'numpy'")) {
-      return;
-    }
+    Python.Result r = Python.run("import json,struct,sys,numpy as np\n"
+        + "b=open(sys.argv[1],'rb').read(); n=struct.unpack('<Q',b[:8])[0]; h=json.loads(b[8:8+n])\n"
+        + "t=h['W_dec']; s,e=t['data_offsets']; W=np.frombuffer(b[8+n+s:8+n+e],'<f4').reshape(t['shape'])\n"
+        + "print(W.shape, round(float(np.linalg.norm(W,axis=1).min()),4), round(float(W.sum()),3))",
+        file.toString());
+    assertEquals(0, r.code(), r.output());
     double sum = 0;
     for (float v : planted.D) {
       sum += v;
     }
-    assertEquals("(" + M + ", " + D + ") 1.0 " + Math.round(sum * 1000) / 1000.0, got);
+    assertEquals("(" + M + ", " + D + ") 1.0 " + Math.round(sum * 1000) / 1000.0, r.output());
   }
 
   @Test
