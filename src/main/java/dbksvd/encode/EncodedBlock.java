@@ -1,7 +1,10 @@
 package dbksvd.encode;
 
+import dbksvd.gemm.CpuGemm;
+import dbksvd.gemm.Gemm;
 import dbksvd.linalg.Blas;
 import dbksvd.linalg.Simd;
+import dbksvd.util.TaskTimes;
 
 /**
  * A block of samples after encoding: their ids, codes and residuals. This is what an encode task holds and
@@ -51,14 +54,14 @@ public final class EncodedBlock implements java.io.Serializable {
 
   /** As {@link #encode(Dictionary, AtomGroups, Encoder, float[], long[], int)}, adding stage times to {@code times}. */
   public static EncodedBlock encode(Dictionary dict, AtomGroups groups, Encoder encoder, float[] Y, long[] rowId,
-      int chunk, dbksvd.util.TaskTimes times) {
-    return encode(dict, groups, encoder, Y, rowId, chunk, times, dbksvd.gemm.CpuGemm.INSTANCE);
+      int chunk, TaskTimes times) {
+    return encode(dict, groups, encoder, Y, rowId, chunk, times, CpuGemm.INSTANCE);
   }
 
   /** As above, with the DᵀY products on the given backend (the CPU, or a task's GPU). */
   public static EncodedBlock encode(Dictionary dict, AtomGroups groups, Encoder encoder, float[] Y, long[] rowId,
-      int chunk, dbksvd.util.TaskTimes times, dbksvd.gemm.Gemm gemm) {
-    dbksvd.util.TaskTimes tt = times != null ? times : new dbksvd.util.TaskTimes();
+      int chunk, TaskTimes times, Gemm gemm) {
+    TaskTimes tt = times != null ? times : new TaskTimes();
     final int d = dict.d;
     final int n = rowId.length;
     if (Y.length < (long) d * n) {
@@ -90,7 +93,7 @@ public final class EncodedBlock implements java.io.Serializable {
       for (int s = 0; s < n; s++) {
         firstSlot[s] = codes.count[s];
       }
-      dbksvd.gemm.Gemm.Pending next = null;
+      Gemm.Pending next = null;
       if (ahead && lanes.calls() > 0) {
         gather(target, d, lanes, 0, callBuf[0]);
         next = gemm.start(dict.D, d, a0, mg, callBuf[0], 0, lanes.width(0), Pbuf[0]);
@@ -131,8 +134,8 @@ public final class EncodedBlock implements java.io.Serializable {
         if (held >= 0) {
           enc.encode(dict, a0, mg, P, held * mg, targetSq[slot[held]], codes, slot[held], scratch);
         }
-        tt.add(dbksvd.util.TaskTimes.DTY, t1 - t0);
-        tt.add(dbksvd.util.TaskTimes.MP, System.nanoTime() - t1);
+        tt.add(TaskTimes.DTY, t1 - t0);
+        tt.add(TaskTimes.MP, System.nanoTime() - t1);
       }
       long tr = System.nanoTime();
       // residual after this group: target − D_g X_g, computed exactly (not from the tracked norm)
@@ -151,7 +154,7 @@ public final class EncodedBlock implements java.io.Serializable {
       }
       residual[g] = r;
       target = r;
-      tt.add(dbksvd.util.TaskTimes.RESIDUAL, System.nanoTime() - tr);
+      tt.add(TaskTimes.RESIDUAL, System.nanoTime() - tr);
     }
     return new EncodedBlock(d, rowId, codes, residual, ySq, targetSq);
   }

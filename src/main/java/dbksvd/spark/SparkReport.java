@@ -5,6 +5,7 @@ import dbksvd.config.Settings;
 import dbksvd.interpret.ModelReport;
 import dbksvd.io.AtomicFile;
 import dbksvd.io.ModelDir;
+import dbksvd.loop.FitLoop;
 import dbksvd.metrics.BatchStats;
 import org.apache.hadoop.fs.Path;
 import org.apache.spark.api.java.JavaSparkContext;
@@ -57,7 +58,7 @@ public final class SparkReport {
    * ran no iteration (a resume of a finished one) measures it on the first n rows (n = the batch size).
    */
   public static Map<String, byte[]> forFit(SparkSession spark, RowSource source, String output, ModelDir.Model model,
-      List<String> lines, dbksvd.loop.FitLoop.Result fit, PrintStream out) {
+      List<String> lines, FitLoop.Result fit, PrintStream out) {
     try {
       ModelReport.Usage u = fit.lastUsage() != null
           ? new ModelReport.Usage(fit.lastUsage(), fit.lastBatch(), "counted on the batch of the last iteration, "

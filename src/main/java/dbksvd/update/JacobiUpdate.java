@@ -4,6 +4,7 @@ import dbksvd.encode.AtomGroups;
 import dbksvd.encode.EncodedBlock;
 import dbksvd.encode.SparseCodes;
 import dbksvd.linalg.Simd;
+import dbksvd.linalg.SymmetricEigen;
 
 import java.io.Serializable;
 
@@ -383,7 +384,7 @@ public final class JacobiUpdate {
             T[(s + 1) * passes + s] = beta[s][j];
           }
         }
-        double[] lambda = dbksvd.linalg.SymmetricEigen.decompose(T, passes, V);
+        double[] lambda = SymmetricEigen.decompose(T, passes, V);
         int top = 0;
         for (int s = 1; s < passes; s++) {
           if (lambda[s] > lambda[top]) {
