@@ -178,9 +178,13 @@ public final class BlasLibrary {
       if (coretype != null && !coretype.isBlank()) {
         LOG.info("BLAS: " + l.shortfall() + ", as OPENBLAS_CORETYPE=" + coretype + " asks");
       } else {
-        LOG.warning("BLAS: " + l.shortfall() + " (" + l.source() + ", " + l.path() + "): SGEMM runs several times "
-            + "slower than this CPU allows. The bundled OpenBLAS (dbksvd.blas.library = bundled, the default) picks "
-            + "kernels for the CPU; or set OPENBLAS_CORETYPE (README, 'Native BLAS').");
+        String advice = l.source().equals("bundled")
+            ? "This platform's bundled OpenBLAS is built for that core only; an OpenBLAS built with DYNAMIC_ARCH "
+                + "(Debian/Ubuntu: libopenblas0-pthread) may run faster: dbksvd.blas.library = system"
+            : "The bundled OpenBLAS (dbksvd.blas.library = bundled, the default) picks kernels for the CPU on "
+                + "linux-x86_64; or set OPENBLAS_CORETYPE";
+        LOG.warning("BLAS: " + l.shortfall() + " (" + l.source() + ", " + l.path() + "): SGEMM may run several "
+            + "times slower than this CPU allows. " + advice + " (README, 'Native BLAS').");
       }
     }
     return l;
@@ -285,6 +289,9 @@ public final class BlasLibrary {
     }
     String version = path == null ? null : OpenBlasCore.version(path);
     String core = version == null ? null : OpenBlasCore.coreName(path);
+    if (version != null && core == null) {
+      core = OpenBlasCore.compiledCore(path); // a build for one core does not print it: its configuration names it
+    }
     String shortfall = core == null ? null : OpenBlasCore.shortfall(core);
     if (shortfall != null) {
       shortfall = shortfall.replace("OpenBLAS runs", "OpenBLAS " + version + " runs");

@@ -17,8 +17,9 @@ import java.util.stream.Stream;
 import java.util.zip.CRC32;
 
 /**
- * The OpenBLAS dbksvd ships: the shared libraries of Maven Central's {@code org.bytedeco:openblas} (a DYNAMIC_ARCH
- * build: it picks its kernels for the CPU at load time) for linux-x86_64 and linux-arm64, found on the class path
+ * The OpenBLAS dbksvd ships: the shared libraries of Maven Central's {@code org.bytedeco:openblas} for linux-x86_64
+ * (a DYNAMIC_ARCH build: it picks its kernels for the CPU at load time) and linux-arm64 (built for generic ARMV8
+ * kernels), found on the class path
  * (the jar for spark-submit carries them; bin/dbksvd's class path has the Maven jars) and copied to a per-user cache
  * directory once, since a shared library can only be loaded from a file.
  *

@@ -67,6 +67,8 @@ public final class OpenBlasCore {
 
   private static final Pattern CORE = Pattern.compile("Core: *(\\S+)");
   private static final Pattern VERSION = Pattern.compile("OpenBLAS (\\d+\\.\\d+\\.\\d+)");
+  /** The build configuration OpenBLAS writes into itself, e.g. {@code OpenBLAS 0.3.31 NO_AFFINITY ARMV8}. */
+  private static final Pattern CONFIG = Pattern.compile("(OpenBLAS \\d+\\.\\d+\\.\\d+[ A-Za-z0-9_=]*)");
 
   /**
    * OpenBLAS's core name for {@code library} in this environment, or null when it prints none (not OpenBLAS, a build
@@ -118,6 +120,20 @@ public final class OpenBlasCore {
     return scan(library, "OpenBLAS ", VERSION);
   }
 
+  /**
+   * The core a build without DYNAMIC_ARCH was compiled for: the last word of its configuration text (e.g.
+   * {@code ARMV8} in {@code OpenBLAS 0.3.31 NO_AFFINITY ARMV8}), which is what {@code openblas_get_corename()} names;
+   * null for a DYNAMIC_ARCH build (it chooses at load time and says so itself) or when the text is not found.
+   */
+  static String compiledCore(Path library) {
+    String config = scan(library, "OpenBLAS ", CONFIG, 96);
+    if (config == null || config.contains("DYNAMIC_ARCH")) {
+      return null;
+    }
+    String[] words = config.trim().split(" ");
+    return words.length > 2 ? words[words.length - 1] : null;
+  }
+
   /** Whether a shared library holds the name {@code cblas_sgemm} (its dynamic symbols do, where it defines it). */
   static boolean namesSgemm(Path library) {
     return scan(library, "cblas_sgemm", CBLAS_SGEMM) != null;
@@ -130,6 +146,11 @@ public final class OpenBlasCore {
    * 32 characters on), or null.
    */
   static String scan(Path file, String needle, Pattern pattern) {
+    return scan(file, needle, pattern, 32);
+  }
+
+  /** {@link #scan(Path, String, Pattern)} looking at most {@code span} characters on from each occurrence. */
+  static String scan(Path file, String needle, Pattern pattern, int span) {
     byte[] buf = new byte[1 << 22];
     int keep = 0; // bytes carried over from the previous chunk, so a match across chunks is found
     try (InputStream in = Files.newInputStream(file)) {
@@ -139,7 +160,7 @@ public final class OpenBlasCore {
         // Latin-1 text of the chunk: String.indexOf is an intrinsic, fast before the JIT has compiled this loop
         String text = new String(buf, 0, len, StandardCharsets.ISO_8859_1);
         for (int i = text.indexOf(needle); i >= 0; i = text.indexOf(needle, i + 1)) {
-          Matcher m = pattern.matcher(text).region(i, Math.min(len, i + 32));
+          Matcher m = pattern.matcher(text).region(i, Math.min(len, i + span));
           if (m.lookingAt()) {
             return m.group(1);
           }
@@ -147,7 +168,7 @@ public final class OpenBlasCore {
         if (got == 0) {
           return null;
         }
-        keep = Math.min(len, 32);
+        keep = Math.min(len, span);
         System.arraycopy(buf, len - keep, buf, 0, keep);
       }
     } catch (IOException | RuntimeException e) {

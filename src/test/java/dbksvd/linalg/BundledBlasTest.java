@@ -101,6 +101,31 @@ class BundledBlasTest {
     assertEquals("Haswell", OpenBlasCore.coreName(lib, Map.of("OPENBLAS_CORETYPE", "Haswell")));
   }
 
+  /**
+   * Both bundled builds, read as files on any host: the x86-64 one chooses its core at load time (DYNAMIC_ARCH); the
+   * arm64 one is compiled for generic ARMv8 kernels, which its configuration names and a Graviton-class CPU is told.
+   */
+  @Test
+  void theBuildsNameTheirCores() throws IOException {
+    String version = artifactVersion();
+    for (String platform : new String[] {"linux-x86_64", "linux-arm64"}) {
+      Path lib = tmp.resolve(platform + "-libopenblas.so.0");
+      try (InputStream in = getClass().getClassLoader()
+          .getResourceAsStream("org/bytedeco/openblas/" + platform + "/libopenblas.so.0")) {
+        assertNotNull(in, platform);
+        Files.copy(in, lib);
+      }
+      assertTrue(version.startsWith(OpenBlasCore.version(lib) + "-"), platform + ": " + OpenBlasCore.version(lib));
+      if (platform.equals("linux-x86_64")) {
+        assertNull(OpenBlasCore.compiledCore(lib), "DYNAMIC_ARCH: the core is chosen at load time");
+      } else {
+        assertEquals("ARMV8", OpenBlasCore.compiledCore(lib));
+        assertEquals("this CPU has SVE but OpenBLAS runs its generic ARMV8 kernels",
+            OpenBlasCore.shortfall("ARMV8", Set.of("fp", "asimd", "sve")));
+      }
+    }
+  }
+
   @Test
   void genericKernelsOnAWiderCpuAreAShortfall() {
     Set<String> avx512 = Set.of("sse2", "avx", "avx2", "fma", "avx512f", "avx512bw", "avx512vl", "avx512dq");
