@@ -229,8 +229,9 @@ public final class OpenBlasCore {
     if (runs == null || runs.ordinal() >= have.ordinal()) {
       return null;
     }
-    // an SVE core without SVE kernels still runs tuned NEON ones: only the generic ARMv8 kernels count as a shortfall
-    if (arm && runs != Isa.GENERIC) {
+    // on arm64 only an SVE CPU (Graviton3/4, Neoverse V1/V2/N2) on the generic ARMv8 kernels counts: OpenBLAS's
+    // NEON kernels for older cores differ from the generic ones in tuning, not in the instructions they use
+    if (arm && (runs != Isa.GENERIC || have != Isa.SVE)) {
       return null;
     }
     return "this CPU has " + have.label + " but OpenBLAS runs its " + (runs == Isa.GENERIC ? "generic" : runs.label)

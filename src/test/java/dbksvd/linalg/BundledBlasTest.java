@@ -148,6 +148,7 @@ class BundledBlasTest {
     assertEquals("this CPU has SVE but OpenBLAS runs its generic armv8 kernels",
         OpenBlasCore.shortfall("armv8", graviton3));
     assertNull(OpenBlasCore.shortfall("neoversen1", graviton3), "tuned NEON kernels");
+    assertNull(OpenBlasCore.shortfall("armv8", Set.of("fp", "asimd")), "Graviton2: no SVE to miss");
     assertNull(OpenBlasCore.shortfall("neoversev1", graviton3));
     // the CPU of this test: whatever it has, the loaded library does not fall short of it
     assertNull(OpenBlasCore.shortfall(BlasLibrary.current().core()));
