@@ -1,8 +1,8 @@
 """dbksvd on Airflow with Databricks: fit, then evaluate, each a spark_jar_task on a new job cluster.
 
 Needs the Databricks provider (apache-airflow-providers-databricks) and a connection "databricks_default". The
-cluster and the tasks are those of deploy/databricks/job.json; upload the jar to the volume named below and
-deploy/databricks/init-openblas.sh to the workspace first.
+cluster and the tasks are those of deploy/databricks/job.json; upload the jar to the volume named below first (it
+carries its native BLAS: no init script).
 """
 from datetime import datetime
 
@@ -23,7 +23,6 @@ NEW_CLUSTER = {
     "num_workers": 4,
     "spark_conf": {"spark.executorEnv.OPENBLAS_NUM_THREADS": "1"},
     "spark_env_vars": {"OPENBLAS_NUM_THREADS": "1"},
-    "init_scripts": [{"workspace": {"destination": "/Shared/dbksvd/init-openblas.sh"}}],
 }
 
 

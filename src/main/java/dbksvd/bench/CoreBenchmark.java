@@ -129,7 +129,7 @@ public final class CoreBenchmark {
     String threads = System.getenv().getOrDefault("OPENBLAS_NUM_THREADS", "(unset)");
     String coretype = System.getenv().getOrDefault("OPENBLAS_CORETYPE", "(unset)");
     Blas.announce();
-    System.out.printf(Locale.ROOT, "BLAS                 %s (native: %s)%n", Blas.implementation(), Blas.isNative());
+    System.out.printf(Locale.ROOT, "BLAS                 %s (native: %s)%n", Blas.description(), Blas.isNative());
     System.out.printf(Locale.ROOT, "OPENBLAS_NUM_THREADS %s%nOPENBLAS_CORETYPE    %s%ncores                %d%n",
         threads, coretype, cores);
     System.out.printf(Locale.ROOT, "SIMD                 %s%n", Simd.describe());
@@ -350,7 +350,7 @@ public final class CoreBenchmark {
   static String json(Params p, int cores, String threads, String coretype, double[] runs, double rate, Pass pass,
       double gemmOnly, double roofline) {
     StringBuilder sb = new StringBuilder("{");
-    sb.append(kv("blas", Blas.implementation())).append(',').append(kv("native", Blas.isNative())).append(',')
+    sb.append(kv("blas", Blas.description())).append(',').append(kv("native", Blas.isNative())).append(',')
         .append(kv("openblas_num_threads", threads)).append(',').append(kv("openblas_coretype", coretype))
         .append(',').append(kv("cores", cores)).append(',').append(kv("d", p.d)).append(',')
         .append(kv("m", p.m)).append(',').append(kv("n", p.n)).append(',').append(kv("k", p.k)).append(',')

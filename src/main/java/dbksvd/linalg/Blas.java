@@ -1,81 +1,43 @@
 package dbksvd.linalg;
 
 import dev.ludovic.netlib.blas.JavaBLAS;
-import dev.ludovic.netlib.blas.NativeBLAS;
-
-import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.logging.Logger;
 
 /**
  * The dense kernels dbksvd needs, on column-major {@code float[]}, through the BLAS layer Spark MLlib uses
- * (dev.ludovic.netlib). Native OpenBLAS is used when the JNI layer can load it (Debian: {@code libopenblas0-pthread},
- * which provides {@code libblas.so.3}); otherwise the pure-Java BLAS, about 15× slower for SGEMM, with a loud
- * warning. The choice is logged once per JVM.
+ * (dev.ludovic.netlib). Its JNI layer runs the native library {@link BlasLibrary} chooses — by default the OpenBLAS
+ * shipped in dbksvd's jar — loaded on the first native call, so that the setting can arrive first; without any, the
+ * pure-Java BLAS, about 15× slower for SGEMM, with a loud warning. The choice is logged once per JVM.
  *
  * <p>Layout conventions: D is d × m (atom j = {@code D[j*d .. j*d+d)}), Y is d × n (sample s contiguous),
  * P = DᵀY is m × n (the correlations of sample s contiguous), G = DᵀD is m × m.
  */
 public final class Blas {
-  private static final Logger LOG = Logger.getLogger(Blas.class.getName());
-  private static final AtomicBoolean ANNOUNCED = new AtomicBoolean();
-  private static final dev.ludovic.netlib.blas.BLAS BLAS = select();
-
   private Blas() {}
-
-  private static dev.ludovic.netlib.blas.BLAS select() {
-    preferOpenBlas();
-    try {
-      return NativeBLAS.getInstance();
-    } catch (Throwable e) {
-      return dev.ludovic.netlib.blas.BLAS.getInstance();
-    }
-  }
-
-  /**
-   * The JNI layer dlopen()s {@code libblas.so.3} unless told otherwise. Where that name resolves to the slow
-   * reference BLAS but OpenBLAS is installed, point it straight at OpenBLAS. A user's own setting wins.
-   */
-  private static void preferOpenBlas() {
-    String key = "dev.ludovic.netlib.blas.nativeLib";
-    if (System.getProperty(key) != null || System.getProperty(key + "Path") != null) {
-      return;
-    }
-    for (String dir : new String[] {"/usr/lib/x86_64-linux-gnu", "/usr/lib/aarch64-linux-gnu", "/usr/lib64",
-        "/usr/lib", "/usr/local/lib", "/opt/homebrew/opt/openblas/lib"}) {
-      if (new java.io.File(dir, "libopenblas.so.0").exists()) {
-        System.setProperty(key, "libopenblas.so.0");
-        return;
-      }
-    }
-  }
 
   /** The implementation in use, e.g. {@code dev.ludovic.netlib.blas.JNIBLAS}. */
   public static String implementation() {
-    return BLAS.getClass().getName();
+    return BlasLibrary.current().implementation();
   }
 
-  /** True when a native BLAS (OpenBLAS through JNI) is in use. */
+  /** True when a native BLAS is in use. */
   public static boolean isNative() {
-    return BLAS instanceof NativeBLAS;
+    return BlasLibrary.current().isNative();
   }
 
-  /** Logs once which BLAS is active; warns loudly when it is not native. Returns the implementation name. */
+  /**
+   * Logs once which BLAS is active (warns when it is not native or its kernels fall short of the CPU). Returns
+   * {@link #description()}.
+   */
   public static String announce() {
-    if (ANNOUNCED.compareAndSet(false, true)) {
-      if (isNative()) {
-        LOG.info("BLAS: native " + implementation() + " (OpenBLAS threads: "
-            + System.getenv().getOrDefault("OPENBLAS_NUM_THREADS", "default") + ")");
-      } else {
-        String msg = "\n!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!\n"
-            + "!! dbksvd: NO NATIVE BLAS. Using " + implementation() + ", about 15x slower for SGEMM.\n"
-            + "!! Install OpenBLAS (Debian/Ubuntu: apt-get install libopenblas0-pthread) so that\n"
-            + "!! libblas.so.3 resolves to it, or see README 'Native BLAS'.\n"
-            + "!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!";
-        LOG.warning(msg);
-        System.err.println(msg);
-      }
-    }
-    return implementation();
+    return BlasLibrary.announce().describe();
+  }
+
+  /**
+   * The implementation, the OpenBLAS version and core name, and where the library came from, e.g.
+   * {@code dev.ludovic.netlib.blas.JNIBLAS, OpenBLAS 0.3.31 core Zen (bundled)}.
+   */
+  public static String description() {
+    return BlasLibrary.current().describe();
   }
 
   /** The pure-Java BLAS, for benchmarks that compare against it. */
@@ -83,9 +45,16 @@ public final class Blas {
     return JavaBLAS.getInstance();
   }
 
+  /** netlib's instance once the library is loaded and announced (the first call does both). */
+  private static volatile dev.ludovic.netlib.blas.BLAS ready;
+
   static dev.ludovic.netlib.blas.BLAS blas() {
-    announce();
-    return BLAS;
+    dev.ludovic.netlib.blas.BLAS b = ready;
+    if (b == null) {
+      b = BlasLibrary.announce().blas();
+      ready = b;
+    }
+    return b;
   }
 
   /** C(m×n) = alpha·op(A)·op(B) + beta·C, column-major, with offsets. */

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dbksvd.linalg.Blas;
+import dbksvd.linalg.BlasLibrary;
 import dbksvd.loop.FitLoop;
 import dbksvd.loop.FitParams;
 import dbksvd.update.Update;
@@ -153,6 +154,16 @@ public final class Bench {
     return best;
   }
 
+  /** The BLAS of the run in the JSON: what {@code fit} writes to model.json, and its parts. */
+  private static void putBlas(ObjectNode o, BlasLibrary.Loaded blas) {
+    o.put("blas", blas.describe());
+    o.put("blas_source", blas.source());
+    o.put("blas_library", blas.path() == null ? null : blas.path().toString());
+    o.put("openblas_version", blas.version());
+    o.put("openblas_core", blas.core());
+    o.put("openblas_coretype", System.getenv().getOrDefault("OPENBLAS_CORETYPE", "unset"));
+  }
+
   public static ObjectNode run(SparkSession spark, String data, FitParams p, PrintStream out) throws Exception {
     JavaSparkContext sc = JavaSparkContext.fromSparkContext(spark.sparkContext());
     int slots = sc.defaultParallelism();
@@ -166,8 +177,10 @@ public final class Bench {
             : " (" + p.update().atomBatches() + " atom batches)", slots,
         source.rdd().getNumPartitions(), Blas.announce(), System.getenv().getOrDefault("OPENBLAS_CORETYPE", "unset"));
     double cpuSlotsRate = sgemmRate(d, m, Math.min(1024, (int) n), slots);
-    out.printf("SGEMM %d x %d x %d on %d threads at once: %.1f GFLOP/s%n", m, Math.min(1024, n), d, slots,
-        cpuSlotsRate);
+    BlasLibrary.Loaded blas = BlasLibrary.current();
+    out.printf("SGEMM %d x %d x %d on %d threads at once: %.1f GFLOP/s (%s, core %s, %s)%n", m, Math.min(1024, n), d,
+        slots, cpuSlotsRate, blas.version() == null ? blas.describe() : "OpenBLAS " + blas.version(),
+        blas.core() == null ? "unknown" : blas.core(), blas.path() == null ? blas.source() : blas.path());
     TaskBackends backends = taskBackends(sc, d, m, (int) Math.min(8192, n), slots);
     int gpus = backends.gpus();
     double gpuRate = backends.gpuGflops();
@@ -196,6 +209,7 @@ public final class Bench {
       o.put("d", d);
       o.put("n", n);
       o.put("column_kind", source.column.kind.toString());
+      putBlas(o, blas);
       o.put("sgemm_gflops", rate);
       o.put("scan_seconds", scan[0]);
       o.put("scan_rows", (long) scan[1]);
@@ -254,8 +268,7 @@ public final class Bench {
     o.put("measured_iterations", measured.size());
     o.put("task_slots", slots);
     o.put("partitions", source.rdd().getNumPartitions());
-    o.put("blas", Blas.implementation());
-    o.put("openblas_coretype", System.getenv().getOrDefault("OPENBLAS_CORETYPE", "unset"));
+    putBlas(o, blas);
     o.put("sgemm_gflops", rate);
     o.put("gemm_backend", backends.names());
     o.put("gpus", gpus);

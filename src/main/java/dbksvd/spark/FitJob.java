@@ -87,7 +87,7 @@ public final class FitJob {
     info.put("dbksvd_version", version());
     info.put("spark_version", spark.version());
     info.put("java_version", System.getProperty("java.version"));
-    info.put("blas", Blas.implementation());
+    info.put("blas", Blas.description());
     info.put("input", input);
     info.put("column", column);
     info.put("rows", source.rows);

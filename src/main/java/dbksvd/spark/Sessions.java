@@ -13,7 +13,8 @@ public final class Sessions {
 
   /**
    * Under spark-submit (spark.master already set) the submitted settings win; started from bin/dbksvd, dbksvd
-   * starts an embedded Spark with {@code dbksvd.spark.master} (local[*] by default). Kryo serialises the blocks.
+   * starts an embedded Spark with {@code dbksvd.spark.master} (local[*] by default). Kryo serialises the blocks. The
+   * native BLAS ({@code dbksvd.blas.library}) is chosen here for the driver and the executors ({@link TaskBlas}).
    */
   public static SparkSession start(Config c) {
     SparkConf conf = new SparkConf();
@@ -35,6 +36,8 @@ public final class Sessions {
       String key = e.getKey().replace("\"", "");
       conf.set(key, String.valueOf(e.getValue().unwrapped()));
     }
+    // the native BLAS, for the executors' environment and loaded here first: a bad path fails before any job
+    TaskBlas.apply(conf, c.getString("dbksvd.blas.library"));
     SparkSession spark = SparkSession.builder().config(conf).getOrCreate();
     spark.sparkContext().setLogLevel(c.getString("dbksvd.spark.log-level"));
     TaskGemm.check(spark.sparkContext().getConf(), c.getString("dbksvd.gemm.backend"));

@@ -19,6 +19,7 @@ public final class TaskGemm {
   private TaskGemm() {}
 
   public static Gemm current() {
+    TaskBlas.current(); // the session's native BLAS, before this task's first GEMM
     SparkEnv env = SparkEnv.get();
     String backend = env == null ? "auto" : env.conf().get(KEY, "auto");
     String[] gpus = new String[0];

@@ -104,11 +104,14 @@ final class StandaloneCluster implements AutoCloseable {
     Files.createDirectories(dir.resolve("local"));
   }
 
-  /** The jars our shaded application jar carries (relocated): not part of a Spark distribution. */
+  /**
+   * The jars our shaded application jar carries (relocated, or OpenBLAS's native libraries): not part of a Spark
+   * distribution, so the executors find them only in the application jar.
+   */
   static boolean isAppDependency(String classpathEntry) {
     String name = Path.of(classpathEntry).getFileName().toString();
     return name.startsWith("config-") && classpathEntry.contains("com" + File.separator + "typesafe")
-        || name.startsWith("picocli-");
+        || name.startsWith("picocli-") || name.startsWith("openblas-");
   }
 
   /** Starts a master and {@code workers} workers (1 core, {@code workerMemory} each) and waits until all are up. */

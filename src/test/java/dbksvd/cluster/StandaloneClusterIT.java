@@ -172,6 +172,17 @@ class StandaloneClusterIT {
     assertEquals(2, busy, "both executors ran tasks: " + logs);
     assertTrue(logs.stream().anyMatch(l -> StandaloneCluster.read(l).contains("Running task 3.0 in stage")),
         "4 partitions (a task for partition 3)");
+    // each executor JVM loaded the OpenBLAS of the application jar (the cluster's class path has none), the
+    // driver's library and core
+    String fitLine = stdout.lines().filter(x -> x.startsWith("fit:")).findFirst().orElse("");
+    String driverBlas = fitLine.substring(fitLine.indexOf(", BLAS ") + ", BLAS ".length());
+    assertTrue(driverBlas.contains("OpenBLAS") && driverBlas.endsWith("(bundled)"), fitLine);
+    for (Path l : logs) {
+      String log = StandaloneCluster.read(l);
+      List<String> blas = log.lines().filter(x -> x.contains("BLAS: dev.ludovic.netlib")).toList();
+      assertEquals(1, blas.size(), () -> "one BLAS line in " + l + ":\n" + StandaloneCluster.tail(log, 40));
+      assertTrue(blas.get(0).contains("BLAS: " + driverBlas + ", "), blas.get(0) + " vs the driver's " + driverBlas);
+    }
     note("(a) cluster fit %s: %.1f s (driver JVM, start to exit); dictionary identical to local mode; "
         + "tasks per executor %s; %d TCP sockets of %d processes, all on 127.0.0.1; last line: %s", appId,
         s(t0, t1), tasksPerLog(logs), sockets.checked(), processCount, lastProgress(stdout));
