@@ -40,7 +40,7 @@ final class ManPages implements Corpus {
     List<String> names = new ArrayList<>();
     for (String pkg : packages) {
       String status = run(List.of("dpkg-query", "-W", "-f=${Status}", pkg), true).strip();
-      if (!status.endsWith("installed") || status.contains("not-installed")) {
+      if (!status.equals("install ok installed")) {
         throw new IOException("Debian package " + pkg + " is not installed (bin/real-embeddings installs it with "
             + "apt-get; or: apt-get install " + pkg + ")");
       }

@@ -55,13 +55,15 @@ import java.util.regex.Pattern;
  * held-out split does not depend on --rows. The splits' documents are cut into files of about --rows-per-file
  * rows; each file is one Spark task that reads its documents in windows ({@link TokenWindows}) through the model
  * ({@link TokenStates}) and writes one row per token. A row's values depend only on its document and the settings,
- * never on the threads or the file cut, and the files get fixed names, so a rebuild gives the same bytes (on the
- * same CPU kind: ONNX Runtime picks its kernels by instruction set).
+ * never on the threads or the file cut, and the files get fixed names and footers in a fixed order
+ * ({@link StableParquet}), so a rebuild gives the same bytes (on the same CPU kind: ONNX Runtime picks its kernels
+ * by instruction set).
  *
  * <p>DIR/train and DIR/heldout: {@code id} long (the row number dbksvd gives the row), {@code embedding}
  * array&lt;float&gt; (d = 384; or binary float32 little-endian with --format binary), {@code text} (the token in
- * its context, e.g. "… calls opens the file [specified] by pathname. If the …"), {@code doc} (e.g. "man2/open.2"),
- * {@code token} (the WordPiece, e.g. "##name"), {@code position} int (the token's index in the document).
+ * its context, e.g. "… cleanup stack frame LIBRARY Standard C [library] (libc, -lc) SYNOPSIS int sigreturn(...);
+ * DESCRIPTION …"), {@code doc} (e.g. "man2/sigreturn.2"), {@code token} (the WordPiece, e.g. "library" or "##rno"),
+ * {@code position} int (the token's index in the document).
  * DIR/manifest.json records the model, its artifact, the pooling, the source and the settings.
  */
 @Command(name = "real-embeddings", mixinStandardHelpOptions = true, sortOptions = false,
@@ -349,7 +351,7 @@ public final class RealEmbeddings implements Callable<Integer> {
     double seconds = (System.nanoTime() - t0) / 1e9;
     System.out.printf(Locale.ROOT, "real-embeddings: %s: %d rows in %d files, %.1f s, %.0f rows/s%n", dir.getName(),
         split.rows, parts.size(), seconds, split.rows / seconds);
-    // fixed names (Spark's carry a random UUID), so that a rebuild gives the same files
+    // fixed names (Spark's carry a random UUID) and footers in a fixed order, so that a rebuild gives the same bytes
     FileSystem fs = dir.getFileSystem(spark.sparkContext().hadoopConfiguration());
     Pattern part = Pattern.compile("part-(\\d+)-.*?-c\\d+(\\..*)?\\.parquet");
     int files = 0;
@@ -357,9 +359,8 @@ public final class RealEmbeddings implements Callable<Integer> {
       Matcher m = part.matcher(f.getPath().getName());
       if (m.matches()) {
         String name = "part-" + m.group(1) + (m.group(2) == null ? "" : m.group(2)) + ".parquet";
-        if (!fs.rename(f.getPath(), new Path(dir, name))) {
-          throw new IOException("could not rename " + f.getPath() + " to " + name);
-        }
+        StableParquet.copy(fs, f.getPath(), new Path(dir, name));
+        fs.delete(f.getPath(), false);
         files++;
       }
     }

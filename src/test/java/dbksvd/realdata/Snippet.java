@@ -2,9 +2,9 @@ package dbksvd.realdata;
 
 /**
  * The text column: a token in its context, a few words either side, the token's characters in brackets and
- * whitespace collapsed, e.g. for the piece "##ing" of "opening" with 3 words:
- * {@code … system call is open[ing] the file specified …}. A part of the word before or after the token counts as
- * a word. "…" marks text cut off.
+ * whitespace collapsed, e.g. for the piece "##rno" of "errno" in perror(3), with 6 words:
+ * {@code … to the current value of er[rno] and a new-line. To be of …}. A part of the word before or after the
+ * token counts as a word. "…" marks text cut off.
  */
 final class Snippet {
   private Snippet() {}
