@@ -67,6 +67,7 @@ import java.util.regex.Pattern;
  * DIR/manifest.json records the model, its artifact, the pooling, the source and the settings.
  */
 @Command(name = "real-embeddings", mixinStandardHelpOptions = true, sortOptions = false,
+    version = "dbksvd real-embeddings (manifest format dbksvd-real-embeddings, version 1)",
     description = "Build Parquet token embeddings of a sentence model over Debian manual pages, with a held-out "
         + "split by document (docs/benchmarks.md).")
 public final class RealEmbeddings implements Callable<Integer> {
@@ -80,14 +81,15 @@ public final class RealEmbeddings implements Callable<Integer> {
   long rows = 500_000;
   @Option(names = "--heldout", paramLabel = "N", description = "rows of the held-out split (default ${DEFAULT-VALUE})")
   long heldout = 65_536;
-  @Option(names = "--source", paramLabel = "PKG[,PKG…]", split = ",",
+  @Option(names = "--source", paramLabel = "PKG", split = ",",
       description = "Debian packages whose manual pages are the text (default manpages,manpages-dev)")
   List<String> source = List.of("manpages", "manpages-dev");
   @Option(names = "--text", paramLabel = "DIR", description = "instead of --source: a directory of .txt files")
   String text;
   @Option(names = "--threads", paramLabel = "T", description = "Spark task slots, one model run each (default: cores)")
   int threads = Runtime.getRuntime().availableProcessors();
-  @Option(names = "--seed", description = "document order, hence the split (default ${DEFAULT-VALUE})")
+  @Option(names = "--seed", paramLabel = "SEED",
+      description = "document order, hence the split (default ${DEFAULT-VALUE})")
   long seed = 0;
   @Option(names = "--window", paramLabel = "L", description = "tokens per model run, [CLS] and [SEP] included "
       + "(default ${DEFAULT-VALUE})")

@@ -34,6 +34,12 @@ final class StableParquet {
   private static final byte[] MAGIC = "PAR1".getBytes(StandardCharsets.US_ASCII);
 
   static void copy(FileSystem fs, Path from, Path to) throws IOException {
+    copy(fs, from, to, encodings -> encodings.sort(Comparator.comparingInt(Encoding::getValue)));
+  }
+
+  /** As {@link #copy(FileSystem, Path, Path)}, with each encodings list put in order by {@code order}. */
+  static void copy(FileSystem fs, Path from, Path to, java.util.function.Consumer<List<Encoding>> order)
+      throws IOException {
     long size = fs.getFileStatus(from).getLen();
     try (FSDataInputStream in = fs.open(from); FSDataOutputStream out = fs.create(to, false)) {
       byte[] tail = new byte[8];
@@ -50,7 +56,7 @@ final class StableParquet {
         for (ColumnChunk chunk : group.getColumns()) {
           ColumnMetaData column = chunk.getMeta_data();
           List<Encoding> encodings = new ArrayList<>(column.getEncodings());
-          encodings.sort(Comparator.comparingInt(Encoding::getValue));
+          order.accept(encodings);
           column.setEncodings(encodings);
         }
       }

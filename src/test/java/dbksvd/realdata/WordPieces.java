@@ -19,9 +19,9 @@ final class WordPieces {
   static final String RESOURCE = "all-minilm-l6-v2-tokenizer.json";
 
   /**
-   * A text's tokens: ids, pieces ("open", "##ing") and each piece's span [start, end) in the text, e.g. for
-   * "Opening files": ids [2330, 2075, 6764], pieces ["opening"→ "open", "##ing", "files"], start [0, 4, 8],
-   * end [4, 7, 13] (the uncased model lowercases; the spans point at the original characters).
+   * A text's tokens: ids, pieces and each piece's span [start, end) in the text, e.g. for "Set errno.":
+   * ids [2275, 9413, 19139, 1012], pieces ["set", "er", "##rno", "."], start [0, 4, 6, 9], end [3, 6, 9, 10] (the
+   * uncased model lowercases; the spans point at the original characters).
    */
   record Tokens(long[] ids, String[] pieces, int[] start, int[] end) {
     int size() {
