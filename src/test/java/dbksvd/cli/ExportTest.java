@@ -196,7 +196,7 @@ class ExportTest {
         "model directory " + missing + " does not exist");
     assertFalse(Files.exists(o));
     assertOneLine(run("export", "--model", model, "--format", "onnx", "--output", o.toString()),
-        "unknown export format 'onnx'; expected npy, safetensors or parquet");
+        "unknown export format 'onnx'; expected npy, safetensors, parquet or saelens");
     assertOneLine(run("export", "--model", model, "--format", "npy", "--output", o.toString(), "--input", data),
         "--input (atom usage) applies to --format parquet only");
     assertFalse(Files.exists(o));
