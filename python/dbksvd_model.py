@@ -230,8 +230,7 @@ class Model:
             if self.encoder == "mp":
                 _matching_pursuit(P, Gg, a0, budget, self.rtol, target_sq, codes)
             else:
-                for s in range(n):
-                    _batch_omp(P[s], Gg, a0, budget, self.rtol, float(target_sq[s]), codes, s)
+                _batch_omp(P, Gg, a0, budget, self.rtol, target_sq, codes)
             # residual after this group, exactly: target - sum over the group's slots of value * atom, in slot order
             r = target.copy()
             for t in range(cap):
@@ -285,68 +284,86 @@ def _argmax_abs_positive(alpha, exclude=()):
     return j if v[j] > 0 else -1
 
 
-def _batch_omp(alpha0, Gg, a0, k, rtol, y_sq, codes, s):
-    """OrthogonalMatchingPursuit.encode for one sample; the float64 steps in Python floats, in the Java order."""
-    alpha0 = alpha0.copy()
-    mg = alpha0.shape[0]
-    I = []
-    L = np.zeros((k, k))
-    gamma = [0.0] * k
-    w = [0.0] * k
-    stop = rtol * rtol * y_sq
-    eps = y_sq
-    delta_prev = 0.0
-    max_atoms = min(k, mg)
-    nxt = _argmax_abs_positive(alpha0)
-    while len(I) < max_atoms and eps > stop:
-        j = nxt
-        if j >= 0 and j in I:
-            j = _argmax_abs_positive(alpha, I)
-        if j < 0:
+def _batch_omp(P, Gg, a0, k, rtol, target_sq, codes):
+    """OrthogonalMatchingPursuit.encode for every row of P at once. Every row still coding at step t has t atoms,
+    so the steps run over the rows together; the float64 loops keep the Java order within each row."""
+    n, mg = P.shape
+    alpha0 = P
+    alpha = P.copy()
+    I = np.zeros((n, k), dtype=np.int64)
+    L = np.zeros((n, k, k))
+    gamma = np.zeros((n, k))
+    w = np.zeros((n, k))
+    stop = rtol * rtol * target_sq
+    eps = target_sq.copy()
+    delta_prev = np.zeros(n)
+    size = np.zeros(n, dtype=np.int64)
+    active = np.ones(n, dtype=bool)
+    nxt = _argmax_abs_positive_rows(alpha0)
+    for t in range(min(k, mg)):
+        active &= eps > stop
+        rows = np.nonzero(active)[0]
+        j = nxt[rows]
+        # largest |alpha| already in the support (alpha there is ~0 in exact arithmetic): search outside it
+        again = (j >= 0) & (I[rows, :t] == j[:, None]).any(axis=1)
+        for q in np.nonzero(again)[0]:
+            j[q] = _argmax_abs_positive(alpha[rows[q]], list(I[rows[q], :t]))
+        active[rows[j < 0]] = False
+        rows, j = rows[j >= 0], j[j >= 0]
+        if rows.size == 0:
             break
-        size = len(I)
-        if size == 0:
-            L[0, 0] = 1.0
+        if t == 0:
+            L[rows, 0, 0] = 1.0
         else:
-            for r in range(size):  # solve L w = G[I, j]
-                acc = float(Gg[j, I[r]])
+            for r in range(t):  # solve L w = G[I, j]
+                acc = Gg[j, I[rows, r]].astype(np.float64)
                 for c in range(r):
-                    acc -= L[r, c] * w[c]
-                w[r] = acc / L[r, r]
-            diag = 1.0
-            for r in range(size):
-                diag -= w[r] * w[r]
-            if diag <= 1e-10:
-                break  # the atom lies in the span of the support
-            for c in range(size):
-                L[size, c] = w[c]
-            L[size, size] = np.sqrt(diag)
-        I.append(j)
-        size += 1
-        for r in range(size):  # gamma = (L L^T)^-1 alpha0_I
-            acc = float(alpha0[I[r]])
+                    acc = acc - L[rows, r, c] * w[rows, c]
+                w[rows, r] = acc / L[rows, r, r]
+            diag = np.ones(rows.size)
+            for r in range(t):
+                diag = diag - w[rows, r] * w[rows, r]
+            spanned = diag <= 1e-10  # the atom lies in the span of the support: these rows are done
+            active[rows[spanned]] = False
+            rows, j, diag = rows[~spanned], j[~spanned], diag[~spanned]
+            if rows.size == 0:
+                break
+            L[rows, t, :t] = w[rows, :t]
+            L[rows, t, t] = np.sqrt(diag)
+        I[rows, t] = j
+        size[rows] = t + 1
+        for r in range(t + 1):  # gamma = (L L^T)^-1 alpha0_I
+            acc = alpha0[rows, I[rows, r]].astype(np.float64)
             for c in range(r):
-                acc -= L[r, c] * w[c]
-            w[r] = acc / L[r, r]
-        for r in range(size - 1, -1, -1):
-            acc = w[r]
-            for c in range(r + 1, size):
-                acc -= L[c, r] * gamma[c]
-            gamma[r] = acc / L[r, r]
-        alpha = alpha0.copy()
-        for r in range(size):
-            alpha -= np.float32(gamma[r]) * Gg[I[r]]  # column I_r of G, float32 product then difference
-        nxt = _argmax_abs_positive(alpha)
-        delta = 0.0
-        for r in range(size):
-            delta += gamma[r] * float(alpha0[I[r]] - alpha[I[r]])  # a float32 difference, then float64
-        eps = eps - delta + delta_prev
-        delta_prev = delta
-    if I:
-        rows = np.full(len(I), s)
-        for r, atom in enumerate(I):
-            codes._accumulate(rows[:1], np.array([a0 + atom], dtype=np.int32),
-                              np.array([gamma[r]], dtype=np.float32))
+                acc = acc - L[rows, r, c] * w[rows, c]
+            w[rows, r] = acc / L[rows, r, r]
+        for r in range(t, -1, -1):
+            acc = w[rows, r]
+            for c in range(r + 1, t + 1):
+                acc = acc - L[rows, c, r] * gamma[rows, c]
+            gamma[rows, r] = acc / L[rows, r, r]
+        a = alpha0[rows]
+        for r in range(t + 1):  # alpha = alpha0 - G[:, I] gamma, column by column, float32
+            a = a - gamma[rows, r].astype(np.float32)[:, None] * Gg[I[rows, r]]
+        alpha[rows] = a
+        nxt[rows] = _argmax_abs_positive_rows(a)
+        delta = np.zeros(rows.size)
+        for r in range(t + 1):
+            Ir = I[rows, r]
+            delta = delta + gamma[rows, r] * (alpha0[rows, Ir] - a[np.arange(rows.size), Ir]).astype(np.float64)
+        eps[rows] = eps[rows] - delta + delta_prev[rows]
+        delta_prev[rows] = delta
+    for r in range(k):
+        rows = np.nonzero(size > r)[0]
+        if rows.size:
+            codes._accumulate(rows, (a0 + I[rows, r]).astype(np.int32), gamma[rows, r].astype(np.float32))
+
+
+def _argmax_abs_positive_rows(alpha):
+    """_argmax_abs_positive of every row."""
+    v = np.abs(alpha)
+    j = v.argmax(axis=1)
+    return np.where(v[np.arange(len(v)), j] > 0, j, -1)
 
 
 def main(argv):
