@@ -15,11 +15,12 @@ import picocli.CommandLine.Option;
 import java.util.Map;
 
 @Command(name = "export", mixinStandardHelpOptions = true,
-    description = "Write a model's dictionary as npy, safetensors (+ cfg.json) or Parquet.")
+    description = "Write a model's dictionary as npy, safetensors (+ cfg.json), Parquet or a SAELens directory.")
 final class ExportCommand extends SparkCommand {
   @Option(names = "--model", required = true, paramLabel = "MODEL_DIR", description = "a model directory of fit")
   String model;
-  @Option(names = "--format", required = true, paramLabel = "npy|safetensors|parquet", description = "the layout")
+  @Option(names = "--format", required = true, paramLabel = "npy|safetensors|parquet|saelens",
+      description = "the layout (saelens: a matching_pursuit SAE directory for SAELens)")
   String format;
   @Option(names = "--output", required = true, paramLabel = "DIR", description = "the directory to write")
   String output;
@@ -48,7 +49,7 @@ final class ExportCommand extends SparkCommand {
       usage = AtomUsage.count(JavaSparkContext.fromSparkContext(spark.sparkContext()), source, mdl,
           c.getInt("dbksvd.encode.chunk"));
     }
-    Export.write(spark, mdl, f, output, usage, overwrite);
+    Export.write(spark, mdl, model, f, output, usage, overwrite);
     Main.OUT.printf("exported %s (d=%d, m=%d) as %s to %s%n", model, mdl.d(), mdl.m(), format, output);
     return 0;
   }

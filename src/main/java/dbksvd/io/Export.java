@@ -18,7 +18,6 @@ import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -30,9 +29,12 @@ import java.util.Locale;
  *   npy          dictionary.npy (m, d) float32 + cfg.json
  *   safetensors  sae_weights.safetensors with W_dec (m, d) F32 + cfg.json, as sparse-autoencoder libraries lay out
  *   parquet      a Parquet dataset, one row per atom: atom int, vector array&lt;float&gt;, usage long, group int
+ *   saelens      sae_weights.safetensors with W_dec = [D; −D] (2m, d) and b_dec = 0 + cfg.json, a SAELens
+ *                "matching_pursuit" SAE ({@link SaelensExport})
  * </pre>
- * cfg.json holds d_in = d, d_sae = m, k and the encoder ("mp"/"omp"), and the Matryoshka groups when there are
- * several. A decoder only: DB-KSVD codes with matching pursuit on D, there is no encoder matrix to export.
+ * For npy and safetensors, cfg.json holds d_in = d, d_sae = m, k and the encoder ("mp"/"omp"), and the Matryoshka
+ * groups when there are several. A decoder only: DB-KSVD codes with matching pursuit on D, there is no encoder
+ * matrix to export.
  */
 public final class Export {
   public static final String NPY = "dictionary.npy";
@@ -43,7 +45,7 @@ public final class Export {
   private Export() {}
 
   public enum Format {
-    NPY, SAFETENSORS, PARQUET;
+    NPY, SAFETENSORS, PARQUET, SAELENS;
 
     public static Format parse(String s) {
       for (Format f : values()) {
@@ -51,7 +53,8 @@ public final class Export {
           return f;
         }
       }
-      throw new IllegalArgumentException("unknown export format '" + s + "'; expected npy, safetensors or parquet");
+      throw new IllegalArgumentException("unknown export format '" + s
+          + "'; expected npy, safetensors, parquet or saelens");
     }
   }
 
@@ -69,6 +72,14 @@ public final class Export {
    */
   public static void write(SparkSession spark, ModelDir.Model model, Format format, String output, long[] usage,
       boolean overwrite) throws IOException {
+    write(spark, model, null, format, output, usage, overwrite);
+  }
+
+  /**
+   * As above, naming the model directory the model was read from (recorded in the saelens cfg.json; null: unknown).
+   */
+  public static void write(SparkSession spark, ModelDir.Model model, String modelDir, Format format, String output,
+      long[] usage, boolean overwrite) throws IOException {
     Path target = new Path(output);
     FileSystem fs = target.getFileSystem(spark.sparkContext().hadoopConfiguration());
     AtomicDir.checkTarget(fs, target, overwrite);
@@ -76,19 +87,23 @@ public final class Export {
       writeParquet(spark, fs, model, target, usage, overwrite);
       return;
     }
+    ObjectNode cfg = format == Format.SAELENS ? SaelensExport.cfg(model, modelDir) : cfg(model);
     AtomicDir.write(fs, target, overwrite, tmp -> {
       try (OutputStream out = new BufferedOutputStream(fs.create(new Path(tmp, format == Format.NPY ? NPY
           : SAFETENSORS), false), 1 << 20)) {
-        if (format == Format.NPY) {
-          Npy.write(out, model.m(), model.d(), model.D());
-        } else {
-          writeSafetensors(out, model);
+        switch (format) {
+          case NPY -> Npy.write(out, model.m(), model.d(), model.D());
+          case SAELENS -> SaelensExport.writeWeights(out, model);
+          default -> writeSafetensors(out, model);
         }
       }
       try (FSDataOutputStream out = fs.create(new Path(tmp, CFG), false)) {
-        out.write(JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(cfg(model)));
+        out.write(JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(cfg));
       }
     });
+    if (format == Format.SAELENS) {
+      SaelensExport.warnIfCodesDiffer(model);
+    }
   }
 
   /** cfg.json: the shape and coding settings under the names sparse-autoencoder libraries use. */
@@ -115,39 +130,63 @@ public final class Export {
     return o;
   }
 
-  /**
-   * The safetensors format: 8 bytes little-endian header length N, N bytes of JSON (tensor name → dtype, shape,
-   * byte offsets into the data; "__metadata__" → string pairs), padded with spaces to a multiple of 8, then the
-   * raw little-endian data. D (d × m column-major) is W_dec (m × d row-major) byte for byte.
-   */
+  /** The safetensors export: W_dec (m, d), the dictionary's atoms as rows. */
   static void writeSafetensors(OutputStream out, ModelDir.Model model) throws IOException {
-    long bytes = 4L * model.m() * model.d();
-    ObjectNode header = JSON.createObjectNode();
-    ObjectNode meta = header.putObject("__metadata__");
+    java.util.Map<String, String> meta = new java.util.LinkedHashMap<>();
     meta.put("format", "dbksvd");
     meta.put("d_in", Integer.toString(model.d()));
     meta.put("d_sae", Integer.toString(model.m()));
     meta.put("k", Integer.toString(model.params().k()));
     meta.put("encoder", model.params().encoder().name());
-    ObjectNode w = header.putObject("W_dec");
-    w.put("dtype", "F32");
-    w.putArray("shape").add(model.m()).add(model.d());
-    w.putArray("data_offsets").add(0).add(bytes);
-    StringBuilder h = new StringBuilder(JSON.writeValueAsString(header));
-    while (h.length() % 8 != 0) {
-      h.append(' ');
+    writeSafetensors(out, meta, List.of(new Tensor("W_dec", new int[] {model.m(), model.d()}, model.D())));
+  }
+
+  /** A float32 tensor: its name, shape (row-major) and values. */
+  record Tensor(String name, int[] shape, float[] data) {}
+
+  /**
+   * The safetensors format: 8 bytes little-endian header length N, N bytes of JSON (tensor name → dtype, shape,
+   * byte offsets into the data; "__metadata__" → string pairs), padded with spaces to a multiple of 8, then the
+   * raw little-endian data, the tensors in the order given. D (d × m column-major) is W_dec (m × d row-major) byte
+   * for byte.
+   */
+  static void writeSafetensors(OutputStream out, java.util.Map<String, String> metadata, List<Tensor> tensors)
+      throws IOException {
+    ObjectNode header = JSON.createObjectNode();
+    ObjectNode meta = header.putObject("__metadata__");
+    metadata.forEach(meta::put);
+    long offset = 0;
+    for (Tensor t : tensors) {
+      ObjectNode w = header.putObject(t.name());
+      w.put("dtype", "F32");
+      ArrayNode shape = w.putArray("shape");
+      long size = 1;
+      for (int s : t.shape()) {
+        shape.add(s);
+        size *= s;
+      }
+      if (size != t.data().length) {
+        throw new IllegalArgumentException(t.name() + " has " + t.data().length + " values for shape "
+            + shape);
+      }
+      w.putArray("data_offsets").add(offset).add(offset + 4 * size);
+      offset += 4 * size;
     }
-    byte[] hb = h.toString().getBytes(StandardCharsets.UTF_8); // ASCII: one byte per char
+    byte[] json = JSON.writeValueAsBytes(header);
+    byte[] hb = java.util.Arrays.copyOf(json, (json.length + 7) / 8 * 8); // padded with spaces to 8 bytes
+    java.util.Arrays.fill(hb, json.length, hb.length, (byte) ' ');
     ByteBuffer len = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putLong(hb.length);
     out.write(len.array());
     out.write(hb);
     ByteBuffer buf = ByteBuffer.allocate(1 << 16).order(ByteOrder.LITTLE_ENDIAN);
-    for (float v : model.D()) {
-      if (!buf.hasRemaining()) {
-        out.write(buf.array(), 0, buf.position());
-        buf.clear();
+    for (Tensor t : tensors) {
+      for (float v : t.data()) {
+        if (!buf.hasRemaining()) {
+          out.write(buf.array(), 0, buf.position());
+          buf.clear();
+        }
+        buf.putFloat(v);
       }
-      buf.putFloat(v);
     }
     out.write(buf.array(), 0, buf.position());
   }

@@ -84,7 +84,12 @@ public final class ModelDir {
         budget.add(b);
       }
       if (model.info() != null) {
-        model.info().fields().forEachRemaining(e -> json.set(e.getKey(), e.getValue()));
+        // an info read from another model.json carries its own format, shape and params: the model's own win
+        model.info().fields().forEachRemaining(e -> {
+          if (!json.has(e.getKey())) {
+            json.set(e.getKey(), e.getValue());
+          }
+        });
       }
       try (FSDataOutputStream out = fs.create(new Path(tmp, MODEL_JSON), false)) {
         out.write(JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(json));
