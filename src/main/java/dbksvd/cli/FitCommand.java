@@ -29,6 +29,9 @@ final class FitCommand extends SparkCommand {
   @Option(names = "--atom-batches", paramLabel = "B", description = "gauss-seidel: atom batches per group")
   Integer atomBatches;
   @Option(names = "--seed", description = "fixes every random choice") Long seed;
+  @Option(names = "--init-dictionary", paramLabel = "PATH", description = "start from a given dictionary: a model "
+      + "directory, an (r, d) .npy or a .safetensors W_dec; its r <= m rows become the first atoms")
+  String initDictionary;
   @Option(names = "--column", paramLabel = "NAME", description = "the embedding column") String column;
   @Option(names = "--overwrite", description = "replace an existing model directory") boolean overwrite;
   @Option(names = "--resume", description = "continue from the newest checkpoint of this fit, if any")
@@ -39,7 +42,8 @@ final class FitCommand extends SparkCommand {
     return map("dbksvd.fit.atoms", atoms, "dbksvd.fit.k", k, "dbksvd.fit.batch-size", batchSize,
         "dbksvd.fit.iterations", iterations, "dbksvd.fit.encoder", encoder, "dbksvd.fit.matryoshka", matryoshka,
         "dbksvd.fit.update", update, "dbksvd.fit.update-passes", updatePasses,
-        "dbksvd.fit.atom-batches", atomBatches, "dbksvd.fit.seed", seed, "dbksvd.input.column", column);
+        "dbksvd.fit.atom-batches", atomBatches, "dbksvd.fit.seed", seed, "dbksvd.input.column", column,
+        "dbksvd.fit.init-dictionary", initDictionary);
   }
 
   @Override

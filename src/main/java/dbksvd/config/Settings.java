@@ -126,6 +126,7 @@ public final class Settings {
           .lanczos(new TopSingularTriplet(f.getInt("lanczos.krylov"), f.getInt("lanczos.restarts"),
               f.getDouble("lanczos.tol")))
           .encodeChunk(f.getInt("encode-chunk"))
+          .initDictionary(f.getString("init-dictionary"))
           .build();
     } catch (ConfigException e) {
       throw new IllegalArgumentException("bad configuration: " + e.getMessage());

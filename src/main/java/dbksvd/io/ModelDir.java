@@ -193,6 +193,7 @@ public final class ModelDir {
     o.put("encode_chunk", p.encodeChunk());
     o.put("update", p.update().name());
     o.put("update_passes", p.update().passes());
+    o.put("init_dictionary", p.initDictionary());
     return o;
   }
 
@@ -219,6 +220,7 @@ public final class ModelDir {
         .lanczos(new TopSingularTriplet(o.path("lanczos_krylov").asInt(24), o.path("lanczos_restarts").asInt(20),
             o.path("lanczos_tol").asDouble(1e-7)))
         .encodeChunk(o.path("encode_chunk").asInt(1024))
+        .initDictionary(o.path("init_dictionary").asText(""))
         .build();
   }
 }

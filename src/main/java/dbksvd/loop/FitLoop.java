@@ -111,8 +111,9 @@ public final class FitLoop {
   }
 
   /**
-   * Runs iterations [first, p.iterations()) from D0 (a checkpoint), or the whole fit from the initial D when
-   * first &lt; 0.
+   * Runs iterations [first, p.iterations()) from D0, a checkpoint's D (d × m), or, when first &lt; 0, the whole fit
+   * from the initial D: D0 then holds the given atoms (d × r, r ≤ m, unit norm; {@code fit --init-dictionary}) that
+   * become atoms 0..r−1, or is null.
    */
   public static Result fit(Stages stages, FitParams p, int first, float[] D0, Consumer<IterationMetrics> listener,
       AfterIteration after) {
@@ -124,8 +125,8 @@ public final class FitLoop {
     final int T = p.iterations();
     float[] D;
     if (first < 0) {
-      stages.describe("init: D from " + p.init().configName());
-      D = init(stages, p);
+      stages.describe("init: D from " + (D0 != null ? "the given dictionary and " : "") + p.init().configName());
+      D = init(stages, p, D0);
       first = 0;
     } else {
       if (D0.length != (long) d * m) {
@@ -210,20 +211,38 @@ public final class FitLoop {
     return DictionaryStep.assemble(D, d, batches, results, used);
   }
 
-  /** The initial D: uniform entries, or the first m samples of epoch 0, normalised. */
-  private static float[] init(Stages stages, FitParams p) {
+  /**
+   * The initial D: the given atoms (when there are) first, then uniform entries or the first samples of epoch 0,
+   * normalised.
+   */
+  private static float[] init(Stages stages, FitParams p, float[] given) {
     int m = p.m();
     int d = stages.d();
-    return switch (p.init()) {
-      case UNIFORM -> DictionaryStep.uniformInit(d, m, p.seed());
+    int r = given == null ? 0 : given.length / d;
+    if (given != null && (given.length % d != 0 || r > m)) {
+      throw new IllegalArgumentException("the given dictionary has " + given.length + " floats, not d × r with d = "
+          + d + " and r <= m = " + m);
+    }
+    float[] D = new float[d * m];
+    if (r > 0) {
+      System.arraycopy(given, 0, D, 0, r * d);
+    }
+    if (r == m) {
+      return D;
+    }
+    float[] rest = switch (p.init()) {
+      case UNIFORM -> DictionaryStep.uniformInit(d, m - r, p.seed());
       case SAMPLES -> {
         long rows = stages.order().rows();
-        if (rows < m) {
-          throw new IllegalArgumentException("init = samples needs at least m = " + m + " rows, the input has "
-              + rows + "; use --set dbksvd.fit.init=uniform or fewer atoms");
+        if (rows < m - r) {
+          throw new IllegalArgumentException("init = samples needs at least " + (r == 0 ? "m = " + m
+              : (m - r) + " (m = " + m + " less the " + r + " given atoms)") + " rows, the input has " + rows
+              + "; use --set dbksvd.fit.init=uniform or fewer atoms");
         }
-        yield DictionaryStep.samplesInit(stages.initSamples(m), d, m);
+        yield DictionaryStep.samplesInit(stages.initSamples(m - r), d, m - r);
       }
     };
+    System.arraycopy(rest, 0, D, r * d, (m - r) * d);
+    return D;
   }
 }

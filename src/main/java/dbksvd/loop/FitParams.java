@@ -24,9 +24,11 @@ import java.util.List;
  * @param clearThreshold an atom with |dᵢᵀdⱼ| above this to an earlier atom is replaced (≥ 1 disables)
  * @param lanczos settings of the top singular triplet solver (Gauss-Seidel update)
  * @param encodeChunk samples per DᵀY GEMM inside a block (bounds memory to m × chunk floats)
+ * @param initDictionary a given dictionary to start from (io/InitDictionary: a model directory, .npy or
+ *     .safetensors W_dec), its rows atoms 0..r−1 and {@code init} drawing the rest; empty for none
  */
 public record FitParams(int m, Encoder encoder, int batchSize, int iterations, Matryoshka matryoshka, Update update,
-    long seed, Init init, double clearThreshold, TopSingularTriplet lanczos, int encodeChunk)
+    long seed, Init init, double clearThreshold, TopSingularTriplet lanczos, int encodeChunk, String initDictionary)
     implements Serializable {
 
   /**
@@ -83,6 +85,7 @@ public record FitParams(int m, Encoder encoder, int batchSize, int iterations, M
       throw new IllegalArgumentException("encode chunk must be at least 1, got " + encodeChunk);
     }
     matryoshka.groups(m, encoder.k()); // validates
+    initDictionary = initDictionary == null ? "" : initDictionary.trim();
   }
 
   private static void checkAtoms(int m) {
@@ -148,6 +151,7 @@ public record FitParams(int m, Encoder encoder, int batchSize, int iterations, M
     private double clearThreshold = 0.99;
     private TopSingularTriplet lanczos = TopSingularTriplet.DEFAULT;
     private int encodeChunk = 1024;
+    private String initDictionary = "";
 
     private Builder(int m, int k) {
       this.m = m;
@@ -168,6 +172,7 @@ public record FitParams(int m, Encoder encoder, int batchSize, int iterations, M
       clearThreshold = p.clearThreshold;
       lanczos = p.lanczos;
       encodeChunk = p.encodeChunk;
+      initDictionary = p.initDictionary;
     }
 
     public Builder m(int v) {
@@ -236,10 +241,15 @@ public record FitParams(int m, Encoder encoder, int batchSize, int iterations, M
       return this;
     }
 
+    public Builder initDictionary(String path) {
+      initDictionary = path;
+      return this;
+    }
+
     public FitParams build() {
       checkAtoms(m); // before the encoder's own checks of k, so that m = 0 is named first
       return new FitParams(m, Encoder.of(encoder, k, rtol), batchSize, iterations, matryoshka, update, seed, init,
-          clearThreshold, lanczos, encodeChunk);
+          clearThreshold, lanczos, encodeChunk, initDictionary);
     }
   }
 }

@@ -6,6 +6,7 @@ import com.typesafe.config.Config;
 import dbksvd.config.Settings;
 import dbksvd.io.AtomicDir;
 import dbksvd.io.Checkpoints;
+import dbksvd.io.InitDictionary;
 import dbksvd.io.ModelDir;
 import dbksvd.linalg.Blas;
 import dbksvd.loop.FitLoop;
@@ -64,6 +65,14 @@ public final class FitJob {
     } else if (resume) {
       out.println("no checkpoint in " + checkpoints.dir() + "; starting from the beginning");
     }
+    InitDictionary.Atoms given = null;
+    if (first < 0 && !p.initDictionary().isEmpty()) {
+      given = InitDictionary.read(hconf, p.initDictionary(), source.d, p.m());
+      D0 = given.D();
+      out.printf("starting from %d atoms of %s (%s)%s%n", given.rows(), p.initDictionary(), given.format(),
+          given.rows() < p.m() ? "; init = " + p.init().configName() + " draws the other " + (p.m() - given.rows())
+              : "");
+    }
     out.printf("fit: %d rows, d=%d, m=%d, k=%d, n=%d, %d iterations, encoder %s, BLAS %s%n", source.rows, source.d,
         p.m(), p.k(), Math.min(p.batchSize(), source.rows), p.iterations(), p.encoder().name(), Blas.announce());
     long t0 = System.nanoTime();
@@ -95,6 +104,13 @@ public final class FitJob {
     info.put("fit_seconds", seconds);
     if (state != null && resume) {
       info.put("resumed_at_iteration", state.next());
+    }
+    if (given != null) {
+      ObjectNode init = info.putObject("init_dictionary");
+      init.put("path", p.initDictionary());
+      init.put("format", given.format());
+      init.put("atoms", given.rows());
+      init.put("sha256", given.sha256());
     }
     if (!lines.isEmpty()) {
       info.set("metrics", new ObjectMapper().readTree(lines.get(lines.size() - 1)));

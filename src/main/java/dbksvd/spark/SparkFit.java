@@ -1,11 +1,13 @@
 package dbksvd.spark;
 
+import dbksvd.io.InitDictionary;
 import dbksvd.linalg.Blas;
 import dbksvd.loop.FitLoop;
 import dbksvd.loop.FitParams;
 import dbksvd.loop.IterationMetrics;
 import org.apache.spark.api.java.JavaSparkContext;
 
+import java.io.IOException;
 import java.util.function.Consumer;
 import java.util.logging.Logger;
 
@@ -19,15 +21,26 @@ public final class SparkFit {
 
   private SparkFit() {}
 
+  /** The whole fit, from the given dictionary of {@code p.initDictionary()} when it names one. */
   public static FitLoop.Result fit(JavaSparkContext sc, RowSource source, FitParams p,
       Consumer<IterationMetrics> listener) {
-    return fit(sc, source, p, -1, null, listener, null);
+    return fit(sc, source, p, -1, given(sc, source, p), listener, null);
   }
 
-  /**
-   * Runs iterations [first, p.iterations()) starting from D0 (a checkpoint), or the whole fit from the initial D
-   * when first &lt; 0.
-   */
+  /** The atoms of {@code p.initDictionary()} (d × r), or null when it names none. */
+  static float[] given(JavaSparkContext sc, RowSource source, FitParams p) {
+    if (p.initDictionary().isEmpty()) {
+      return null;
+    }
+    try {
+      return InitDictionary.read(sc.hadoopConfiguration(), p.initDictionary(), source.d, p.m()).D();
+    } catch (IOException e) { // a path or a file that is not what it should be: the user's to fix
+      throw new BadInputException(e.getMessage());
+    }
+  }
+
+  /** Runs iterations [first, p.iterations()) from D0: see {@link FitLoop#fit(FitLoop.Stages, FitParams, int,
+   * float[], Consumer, FitLoop.AfterIteration)}. */
   public static FitLoop.Result fit(JavaSparkContext sc, RowSource source, FitParams p, int first, float[] D0,
       Consumer<IterationMetrics> listener, FitLoop.AfterIteration after) {
     p.validateFor(source.d);

@@ -39,32 +39,55 @@ class ResumeTest {
   }
 
   static Config config(int k) {
+    return config(k, "");
+  }
+
+  static Config config(int k, String initDictionary) {
     return Settings.load(null, List.of(), Map.of("dbksvd.fit.atoms", 48, "dbksvd.fit.k", k,
         "dbksvd.fit.batch-size", 1000, "dbksvd.fit.iterations", 7, "dbksvd.fit.checkpoint-interval", 2,
-        "dbksvd.fit.seed", 3));
+        "dbksvd.fit.seed", 3, "dbksvd.fit.init-dictionary", initDictionary));
   }
 
   static final PrintStream QUIET = new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8);
 
   @Test
   void resumedFitEqualsUninterruptedFit() throws Exception {
-    String whole = tmp.resolve("whole").toString();
-    FitJob.run(config(3), spark, data, whole, false, false, QUIET, null);
+    resumedEqualsWhole(config(3), "resumed");
+  }
 
-    String resumed = tmp.resolve("resumed").toString();
+  /** The same with the first 20 atoms given (fit --init-dictionary): the resumed fit does not read them again. */
+  @Test
+  void resumedFitFromAGivenDictionaryEqualsUninterruptedFit() throws Exception {
+    java.util.SplittableRandom rng = new java.util.SplittableRandom(12);
+    float[] rows = new float[20 * 32];
+    for (int i = 0; i < rows.length; i++) {
+      rows[i] = (float) rng.nextGaussian();
+    }
+    Path npy = tmp.resolve("given.npy");
+    try (java.io.OutputStream o = Files.newOutputStream(npy)) {
+      dbksvd.io.Npy.write(o, 20, 32, rows);
+    }
+    resumedEqualsWhole(config(3, npy.toString()), "resumed-given");
+  }
+
+  void resumedEqualsWhole(Config config, String name) throws Exception {
+    String whole = tmp.resolve(name + "-whole").toString();
+    FitJob.run(config, spark, data, whole, false, false, QUIET, null);
+
+    String resumed = tmp.resolve(name).toString();
     RuntimeException crash = assertThrows(RuntimeException.class,
-        () -> FitJob.run(config(3), spark, data, resumed, false, false, QUIET, im -> {
+        () -> FitJob.run(config, spark, data, resumed, false, false, QUIET, im -> {
           if (im.iteration() == 4) {
             throw new RuntimeException("simulated driver crash in iteration 5");
           }
         }));
     assertTrue(crash.getMessage().contains("simulated"));
     assertFalse(new File(resumed).exists(), "no model after a crash");
-    File ck = tmp.resolve(".resumed.checkpoints").toFile();
+    File ck = tmp.resolve("." + name + ".checkpoints").toFile();
     assertArrayEquals(new String[] {"iter-000004"}, ck.list(), "the newest checkpoint only");
 
     ByteArrayOutputStream said = new ByteArrayOutputStream();
-    FitJob.run(config(3), spark, data, resumed, false, true, new PrintStream(said, true, StandardCharsets.UTF_8),
+    FitJob.run(config, spark, data, resumed, false, true, new PrintStream(said, true, StandardCharsets.UTF_8),
         null);
     assertTrue(said.toString(StandardCharsets.UTF_8).contains("resuming from"), said.toString());
     assertFalse(ck.exists(), "checkpoints removed once the model is written");
