@@ -44,7 +44,7 @@ public record MatchingPursuit(int k, double rtol) implements Encoder {
   @Override
   public double encode(Dictionary dict, int atomOffset, int mAtoms, float[] p, int pOff, double ySqNorm,
       SparseCodes codes, int s, Object scratch) {
-    final float[] G = dict.G;
+    final float[] G = dict.G();
     final int m = dict.m;
     double r2 = ySqNorm;
     final double stop = rtol * rtol * ySqNorm;
@@ -78,7 +78,7 @@ public record MatchingPursuit(int k, double rtol) implements Encoder {
   @Override
   public void encodePair(Dictionary dict, int atomOffset, int mAtoms, float[] p, int p1Off, double y1SqNorm, int s1,
       int p2Off, double y2SqNorm, int s2, SparseCodes codes, Object scratch) {
-    final float[] G = dict.G;
+    final float[] G = dict.G();
     final int m = dict.m;
     double r1 = y1SqNorm, r2 = y2SqNorm;
     final double stop1 = rtol * rtol * y1SqNorm, stop2 = rtol * rtol * y2SqNorm;

@@ -57,7 +57,7 @@ public record OrthogonalMatchingPursuit(int k, double rtol) implements Encoder {
   public double encode(Dictionary dict, int atomOffset, int mAtoms, float[] alpha, int pOff, double ySqNorm,
       SparseCodes codes, int s, Object scratchObj) {
     Scratch sc = (Scratch) scratchObj;
-    final float[] G = dict.G;
+    final float[] G = dict.G();
     final int m = dict.m;
     final float[] alpha0 = sc.alpha0;
     System.arraycopy(alpha, pOff, alpha0, 0, mAtoms);

@@ -92,7 +92,7 @@ public final class ModelReport {
     }
 
     Dictionary dict = new Dictionary(model.D(), model.d(), model.m());
-    double[] coherence = DictionaryMetrics.perAtomCoherence(dict.G, model.m());
+    double[] coherence = DictionaryMetrics.perAtomCoherence(dict.G(), model.m());
     h.append("<h2>Dictionary</h2>\n");
     figure(h, COHERENCE, histogram("Coherence of D: per-atom max |dᵢᵀdⱼ|", "max over j ≠ i of |dᵢᵀdⱼ|",
         Map.of("all atoms", coherence), 50, 0, 1), String.format("Histogram over the %d atoms of each atom's "
@@ -109,7 +109,7 @@ public final class ModelReport {
           double best = 0;
           for (int j = 0; j < mg; j++) {
             if (i != j) {
-              best = Math.max(best, Math.abs(dict.G[(a0 + i) * model.m() + a0 + j]));
+              best = Math.max(best, Math.abs(dict.G()[(a0 + i) * model.m() + a0 + j]));
             }
           }
           c[i] = best;

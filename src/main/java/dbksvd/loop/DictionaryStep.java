@@ -1,7 +1,7 @@
 package dbksvd.loop;
 
-import dbksvd.encode.Dictionary;
 import dbksvd.linalg.Blas;
+import dbksvd.metrics.GramFacts;
 import dbksvd.update.AtomBatchUpdate;
 import dbksvd.update.AtomBatches;
 import dbksvd.util.Seeds;
@@ -18,18 +18,8 @@ import java.util.function.IntFunction;
 public final class DictionaryStep {
   private DictionaryStep() {}
 
-  /**
-   * What the driver did to D after the update.
-   *
-   * @param G DᵀD of the returned D when no atom was re-drawn (the next iteration's Gram matrix, computed here
-   *     already to find duplicates), else null
-   */
-  public record Outcome(float[] D, int dead, int duplicates, int replaced, float[] G) {}
-
-  /** The dictionary entering an iteration; G when the previous replacement step already formed it, else computed. */
-  public static Dictionary dictionary(float[] D, int d, int m, float[] G) {
-    return G != null ? new Dictionary(D, d, m, G) : new Dictionary(D, d, m);
-  }
+  /** What the driver did to D after the update: D itself when no atom was to be re-drawn, else a new array. */
+  public record Outcome(float[] D, int dead, int duplicates, int replaced) {}
 
   /** D with entries uniform in [−0.5, 0.5], columns normalised (KSVD.jl's start). */
   public static float[] uniformInit(int d, int m, long seed) {
@@ -70,16 +60,20 @@ public final class DictionaryStep {
   }
 
   /**
-   * Re-draws unused atoms and atoms closer than {@code clearThreshold} to an earlier one, from the worst samples
-   * that {@code worst} returns (asked once, for as many as there are atoms to replace).
+   * Re-draws unused atoms and atoms closer than the clearing threshold to an earlier one ({@code facts}: the pairs
+   * of D's G), from the worst samples that {@code worst} returns (asked once, for as
+   * many as there are atoms to replace).
    */
-  public static Outcome replace(float[] D, int d, int m, boolean[] used, double clearThreshold,
+  public static Outcome replace(float[] D, int d, GramFacts facts, boolean[] used,
       IntFunction<List<Replacement.Candidate>> worst) {
-    float[] G = Blas.gram(D, d, m);
-    int[][] plan = Replacement.atomsToReplace(G, m, used, clearThreshold);
+    int[][] plan = Replacement.atomsToReplace(facts, used);
     int[] atoms = plan[0];
     int duplicates = plan[1][0];
-    int replaced = atoms.length == 0 ? 0 : Replacement.apply(D, d, atoms, worst.apply(atoms.length));
-    return new Outcome(D, atoms.length - duplicates, duplicates, replaced, atoms.length == 0 ? G : null);
+    if (atoms.length == 0) {
+      return new Outcome(D, 0, 0, 0);
+    }
+    float[] out = D.clone(); // D itself stays as it is: the stages may hold it (and its G) for the next iteration
+    int replaced = Replacement.apply(out, d, atoms, worst.apply(atoms.length));
+    return new Outcome(out, atoms.length - duplicates, duplicates, replaced);
   }
 }

@@ -4,6 +4,7 @@ import dbksvd.encode.AtomGroups;
 import dbksvd.encode.Dictionary;
 import dbksvd.metrics.BatchStats;
 import dbksvd.metrics.DictionaryMetrics;
+import dbksvd.metrics.GramFacts;
 import dbksvd.update.AtomBatchUpdate;
 import dbksvd.update.AtomBatches;
 import dbksvd.update.JacobiUpdate;
@@ -16,6 +17,7 @@ import java.io.UncheckedIOException;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
+import java.util.Map;
 import java.util.function.Consumer;
 import java.util.logging.Logger;
 
@@ -27,15 +29,15 @@ import java.util.logging.Logger;
  *
  * <p>Per iteration t:
  * <ol>
- *   <li>G = DᵀD (taken from the last replacement step when it re-drew no atom) and the coherence of D;</li>
- *   <li>{@link Stages#encode}: outer batch t ({@link RowOrder}) coded against each atom group in turn; the stages
- *       keep codes and residuals for the rest of the iteration;</li>
+ *   <li>{@link Stages#encode}: outer batch t ({@link RowOrder}) coded against each atom group in turn, with G = DᵀD
+ *       computed where the batch is coded (never on the driver); the stages keep codes and residuals for the rest of
+ *       the iteration and report the batch's metrics and the coherence of D;</li>
  *   <li>the update, as {@link FitParams#update} says: {@link Update.Jacobi} — every atom at once, Lanczos passes
- *       whose sums over the batch {@link Stages#jacobiSums} returns, the Lanczos steps here;
- *       {@link Update.GaussSeidel} — atoms shuffled into atom batches (seeded by (seed, t)), each batch refitted by
- *       {@link Stages#updateAtomBatches} and written into D here;</li>
- *   <li>dead atoms and atoms too close to an earlier one re-drawn from the worst-coded samples
- *       ({@link Stages#worst}); the metrics of the iteration reported.</li>
+ *       over the batch ({@link Stages#jacobi}); {@link Update.GaussSeidel} — atoms shuffled into atom batches
+ *       (seeded by (seed, t)), each batch refitted by {@link Stages#updateAtomBatches} and written into D here;</li>
+ *   <li>atoms no sample used, and atoms that repeat an earlier one in the updated D ({@link Stages#gramFacts}, G of
+ *       the updated D where the next batch is coded: reused there when no atom is re-drawn), re-drawn from the
+ *       worst-coded samples ({@link Stages#worst}); the metrics of the iteration reported.</li>
  * </ol>
  */
 public final class FitLoop {
@@ -54,8 +56,11 @@ public final class FitLoop {
     }
   }
 
-  /** What encoding a batch reports to the loop: its metrics, the tasks' stage times, the Jacobi term bound. */
-  public record Encoded(BatchStats stats, TaskTimes tasks, double termBound) {}
+  /**
+   * What encoding a batch reports to the loop: its metrics, the tasks' stage times, the Jacobi term bound, and the
+   * facts of the G it was coded with (coherence, near-repeated atoms) over all m atoms.
+   */
+  public record Encoded(BatchStats stats, TaskTimes tasks, double termBound, GramFacts facts) {}
 
   /**
    * The stages of an iteration over samples held somewhere. One iteration calls {@link #encode} once, then the
@@ -74,24 +79,40 @@ public final class FitLoop {
     /** The samples at positions 0..m−1 of epoch 0 ({@link RowOrder#isInitRow}), d × m, in that order. */
     float[] initSamples(int m);
 
-    /** Codes outer batch t against every group of {@code dict}, and keeps codes and residuals until release. */
+    /**
+     * Codes outer batch t against every group of {@code dict}, and keeps codes and residuals until release; reports
+     * the batch's metrics and the per-atom coherence of dict ({@link GramFacts} without pairs).
+     */
     Encoded encode(int t, Dictionary dict);
 
     /**
-     * One Jacobi pass: every atom's sums over the batch for the Lanczos vectors u ({@code u} is the encoded
-     * dictionary's D itself on the first pass), exact ({@link JacobiUpdate#accumulate}).
+     * The Jacobi update of the encoded batch from D (the encoded dictionary's atoms): {@code passes} Lanczos passes
+     * on E_jE_jᵀ for every atom at once ({@link JacobiUpdate}: exact sums on the grid 2^−exponent, the Lanczos steps
+     * of {@link JacobiUpdate.Krylov}); returns the new atoms and fills used (atoms some sample used).
      */
-    JacobiUpdate.Sums jacobiSums(float[] u, double[] alignment, int exponent, TaskTimes tasks);
+    float[] jacobi(float[] D, int passes, int exponent, boolean[] used, TaskTimes tasks);
 
     /** The Gauss-Seidel update of every atom batch from the encoded dictionary's atoms, in any order. */
     List<AtomBatchUpdate.Result> updateAtomBatches(AtomBatches batches, TopSingularTriplet lanczos,
         TaskTimes tasks);
+
+    /**
+     * The facts of G = DᵀD of the updated dictionary (coherence, and the pairs above {@code threshold}), computed
+     * where the next batch will be coded: if {@code updated} is the next iteration's dictionary (no atom re-drawn),
+     * its G is not computed again.
+     */
+    GramFacts gramFacts(Dictionary updated, double threshold);
 
     /** The q worst-coded samples of the batch, worst first ({@link Replacement#WORST_FIRST}). */
     List<Replacement.Candidate> worst(int q);
 
     /** Drops what {@link #encode} kept. */
     void release();
+
+    /** The bytes moved between JVMs since the last call (names to counts), where the stages measure it. */
+    default Map<String, Long> traffic() {
+      return Map.of();
+    }
 
     @Override
     void close();
@@ -136,13 +157,10 @@ public final class FitLoop {
     }
     List<IterationMetrics> history = new ArrayList<>();
     BatchStats last = null;
-    float[] G = null; // DᵀD of D when the last replacement step formed it already
+    Dictionary dict = new Dictionary(D, d, m); // its G is computed where the batch is coded
     for (int t = first; t < T; t++) {
       String label = "iteration " + (t + 1) + "/" + T;
       IterationMetrics.Timer timer = new IterationMetrics.Timer();
-      Dictionary dict = DictionaryStep.dictionary(D, d, m, G);
-      double[] coherence = DictionaryMetrics.perAtomCoherence(dict.G, m);
-      timer.lap("gram");
 
       stages.describe(label + ": encode");
       Encoded encoded = stages.encode(t, dict);
@@ -155,7 +173,7 @@ public final class FitLoop {
       boolean[] used = new boolean[m];
       float[] Dnew;
       if (p.update() instanceof Update.Jacobi j) {
-        Dnew = jacobi(stages, D, d, m, j.passes(), JacobiUpdate.exponent(encoded.termBound(), stats.n), used, tasks);
+        Dnew = stages.jacobi(D, j.passes(), JacobiUpdate.exponent(encoded.termBound(), stats.n), used, tasks);
       } else if (p.update() instanceof Update.GaussSeidel g) {
         Dnew = gaussSeidel(stages, D, d, AtomBatches.assign(groups, g.atomBatches(), p.seed(), t), p.lanczos(),
             used, tasks);
@@ -165,15 +183,18 @@ public final class FitLoop {
       timer.lap("update");
 
       stages.describe(label + ": replace");
-      DictionaryStep.Outcome out = DictionaryStep.replace(Dnew, d, m, used, p.clearThreshold(), stages::worst);
+      dict.dropGram(); // coded and updated: one G per JVM from here on, the updated D's
+      Dictionary updated = new Dictionary(Dnew, d, m);
+      GramFacts facts = stages.gramFacts(updated, p.clearThreshold());
+      DictionaryStep.Outcome out = DictionaryStep.replace(Dnew, d, facts, used, stages::worst);
       D = out.D();
-      G = out.G();
+      dict = D == Dnew ? updated : new Dictionary(D, d, m); // unchanged: its G is where the stages computed it
       stages.release();
       timer.lap("replace");
 
       IterationMetrics im = new IterationMetrics(t, order.epochOf(t), stats.n, stats.fve(), stats.relativeError(),
-          stats.meanL0(), out.dead(), out.duplicates(), out.replaced(), DictionaryMetrics.coherence(coherence),
-          DictionaryMetrics.mean(coherence), timer.seconds(), tasks.asMap());
+          stats.meanL0(), out.dead(), out.duplicates(), out.replaced(),
+          DictionaryMetrics.coherence(encoded.facts().coherence()), DictionaryMetrics.mean(encoded.facts().coherence()), timer.seconds(), tasks.asMap(), stages.traffic());
       history.add(im);
       LOG.info(() -> label + ": " + im.toJson());
       if (listener != null) {
@@ -189,18 +210,6 @@ public final class FitLoop {
     }
     stages.describe(null);
     return new Result(D, d, m, history, last == null ? null : last.usage, last == null ? 0 : last.n);
-  }
-
-  /** The Jacobi update: D after {@code passes} Lanczos passes over the batch; fills used. */
-  private static float[] jacobi(Stages stages, float[] D, int d, int m, int passes, int exponent, boolean[] used,
-      TaskTimes tasks) {
-    JacobiUpdate.Krylov krylov = new JacobiUpdate.Krylov(D, d, m, passes);
-    while (!krylov.done()) {
-      JacobiUpdate.Sums total = stages.jacobiSums(krylov.vector(), krylov.alignment(), exponent, tasks);
-      krylov.absorb(List.of(JacobiUpdate.Step.of(total, D)));
-    }
-    System.arraycopy(krylov.used(), 0, used, 0, m);
-    return krylov.atoms();
   }
 
   /** The Gauss-Seidel update: every atom batch refitted, then written into a copy of D; fills used. */

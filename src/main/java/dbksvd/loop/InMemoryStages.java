@@ -5,6 +5,7 @@ import dbksvd.encode.Dictionary;
 import dbksvd.encode.EncodedBlock;
 import dbksvd.encode.Encoder;
 import dbksvd.metrics.BatchStats;
+import dbksvd.metrics.GramFacts;
 import dbksvd.update.AtomBatchBlock;
 import dbksvd.update.AtomBatchUpdate;
 import dbksvd.update.AtomBatches;
@@ -75,15 +76,23 @@ public final class InMemoryStages implements FitLoop.Stages {
     this.dict = dict;
     batch = EncodedBlock.encode(dict, groups, encoder, Yb, rows, chunk, tasks);
     BatchStats stats = new BatchStats(d, dict.m).add(batch, Yb);
-    return new FitLoop.Encoded(stats, tasks, JacobiUpdate.termBound(batch));
+    GramFacts facts = GramFacts.of(dict.G(), dict.m, 0, dict.m, 1); // coherence only
+    return new FitLoop.Encoded(stats, tasks, JacobiUpdate.termBound(batch), facts);
   }
 
+  /** The Lanczos steps here, each pass's sums over the one block. */
   @Override
-  public JacobiUpdate.Sums jacobiSums(float[] u, double[] alignment, int exponent, TaskTimes tasks) {
-    long t0 = System.nanoTime();
-    JacobiUpdate.Sums s = JacobiUpdate.accumulate(batch, groups, u, alignment, exponent);
-    tasks.add(TaskTimes.UPDATE, System.nanoTime() - t0);
-    return s;
+  public float[] jacobi(float[] D, int passes, int exponent, boolean[] used, TaskTimes tasks) {
+    int m = D.length / d;
+    JacobiUpdate.Krylov krylov = new JacobiUpdate.Krylov(D, d, m, passes);
+    while (!krylov.done()) {
+      long t0 = System.nanoTime();
+      JacobiUpdate.Sums total = JacobiUpdate.accumulate(batch, groups, krylov.vector(), krylov.alignment(), exponent);
+      tasks.add(TaskTimes.UPDATE, System.nanoTime() - t0);
+      krylov.absorb(List.of(JacobiUpdate.Step.of(total, D)));
+    }
+    System.arraycopy(krylov.used(), 0, used, 0, m);
+    return krylov.atoms();
   }
 
   @Override
@@ -100,6 +109,11 @@ public final class InMemoryStages implements FitLoop.Stages {
       tasks.add(TaskTimes.UPDATE, System.nanoTime() - t1);
     }
     return results;
+  }
+
+  @Override
+  public GramFacts gramFacts(Dictionary updated, double threshold) {
+    return GramFacts.of(updated.G(), updated.m, 0, updated.m, threshold);
   }
 
   @Override

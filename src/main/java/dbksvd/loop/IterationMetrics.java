@@ -9,10 +9,12 @@ import java.util.Map;
  *
  * @param seconds wall seconds per stage, in stage order
  * @param taskSeconds seconds inside tasks per kernel stage, summed over tasks ({@link dbksvd.util.TaskTimes})
+ * @param bytes what the iteration moved between JVMs, where the stages measure it (Spark:
+ *     {@code spark/Traffic}: shuffle, results, broadcast, tasks); empty in one JVM
  */
 public record IterationMetrics(int iteration, long epoch, long samples, double fve, double relativeError,
     double meanL0, int deadAtoms, int duplicateAtoms, int replacedAtoms, double coherenceMax, double coherenceMean,
-    Map<String, Double> seconds, Map<String, Double> taskSeconds) {
+    Map<String, Double> seconds, Map<String, Double> taskSeconds, Map<String, Long> bytes) {
 
   /** One JSON object on one line (the metrics.jsonl format). */
   public String toJson() {
@@ -42,7 +44,17 @@ public record IterationMetrics(int iteration, long epoch, long samples, double f
       sb.append(first ? "" : ",").append('"').append(e.getKey()).append("\":").append(num(e.getValue()));
       first = false;
     }
-    sb.append("}}");
+    sb.append("}");
+    if (!bytes.isEmpty()) {
+      sb.append(",\"bytes\":{");
+      first = true;
+      for (Map.Entry<String, Long> e : bytes.entrySet()) {
+        sb.append(first ? "" : ",").append('"').append(e.getKey()).append("\":").append(e.getValue());
+        first = false;
+      }
+      sb.append("}");
+    }
+    sb.append("}");
     return sb.toString();
   }
 

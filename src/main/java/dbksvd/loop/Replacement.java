@@ -2,6 +2,7 @@ package dbksvd.loop;
 
 import dbksvd.encode.EncodedBlock;
 import dbksvd.linalg.Blas;
+import dbksvd.metrics.GramFacts;
 
 import java.io.Serializable;
 import java.util.ArrayList;
@@ -64,12 +65,14 @@ public final class Replacement {
   }
 
   /**
-   * The atoms to re-draw, ascending: the unused ones, then (among the rest) each atom j with
-   * |G[i, j]| > threshold for an earlier kept atom i. G is DᵀD of the updated D.
+   * The atoms to re-draw, ascending: the unused ones, then (among the rest) each atom j that nearly repeats an
+   * earlier atom i that is kept (|G_ij| above the clearing threshold: the pairs of {@code facts}, of the dictionary
+   * the batch was coded with).
    *
    * @return [0] the atoms to replace (sorted), [1] how many of them were duplicates
    */
-  public static int[][] atomsToReplace(float[] G, int m, boolean[] used, double threshold) {
+  public static int[][] atomsToReplace(GramFacts facts, boolean[] used) {
+    int m = used.length;
     boolean[] replace = new boolean[m];
     int dead = 0;
     for (int j = 0; j < m; j++) {
@@ -79,18 +82,13 @@ public final class Replacement {
       }
     }
     int dup = 0;
-    if (threshold < 1) {
-      for (int j = 0; j < m; j++) {
-        if (replace[j]) {
-          continue;
-        }
-        for (int i = 0; i < j; i++) {
-          if (!replace[i] && Math.abs(G[j * m + i]) > threshold) {
-            replace[j] = true;
-            dup++;
-            break;
-          }
-        }
+    int[] atom = facts.atom();
+    int[] earlier = facts.earlier();
+    for (int p = 0; p < atom.length; p++) { // by atom, then earlier atom: the kept ones decided in order
+      int j = atom[p];
+      if (!replace[j] && !replace[earlier[p]]) {
+        replace[j] = true;
+        dup++;
       }
     }
     int[] atoms = new int[dead + dup];

@@ -8,17 +8,7 @@ public final class DictionaryMetrics {
 
   /** Per-atom coherence: maxCoherence[j] = max over i ≠ j of |dᵢᵀdⱼ|, from G = DᵀD (m × m). */
   public static double[] perAtomCoherence(float[] G, int m) {
-    double[] c = new double[m];
-    for (int j = 0; j < m; j++) {
-      double best = 0;
-      for (int i = 0; i < m; i++) {
-        if (i != j) {
-          best = Math.max(best, Math.abs(G[j * m + i]));
-        }
-      }
-      c[j] = best;
-    }
-    return c;
+    return GramFacts.of(G, m, 0, m, 1).coherence();
   }
 
   /** μ(D) = max over i ≠ j of |dᵢᵀdⱼ|. */

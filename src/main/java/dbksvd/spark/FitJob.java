@@ -12,6 +12,7 @@ import dbksvd.linalg.Blas;
 import dbksvd.loop.FitLoop;
 import dbksvd.loop.FitParams;
 import dbksvd.loop.IterationMetrics;
+import dbksvd.loop.MemoryPlan;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.Path;
 import org.apache.spark.api.java.JavaSparkContext;
@@ -48,6 +49,9 @@ public final class FitJob {
     Path target = new Path(output);
     AtomicDir.checkTarget(target.getFileSystem(hconf), target, overwrite);
     RowSource source = RowSource.open(spark, input, column, Settings.zeroRows(c));
+    p.validateFor(source.d);
+    MemoryPlan plan = SparkFit.plan(JavaSparkContext.fromSparkContext(spark.sparkContext()), source, p);
+    plan.check(); // before any long work: what cannot fit is refused in one line
     Checkpoints checkpoints = new Checkpoints(hconf, ckDir.isEmpty() ? Checkpoints.defaultDir(output) : ckDir);
 
     List<String> lines = new ArrayList<>();
@@ -73,8 +77,9 @@ public final class FitJob {
           given.rows() < p.m() ? "; init = " + p.init().configName() + " draws the other " + (p.m() - given.rows())
               : "");
     }
-    out.printf("fit: %d rows, d=%d, m=%d, k=%d, n=%d, %d iterations, encoder %s, BLAS %s%n", source.rows, source.d,
-        p.m(), p.k(), Math.min(p.batchSize(), source.rows), p.iterations(), p.encoder().name(), Blas.announce());
+    out.printf("fit: %d rows, d=%d, m=%d, k=%d, n=%d, %d iterations, encoder %s, %s, BLAS %s%n", source.rows,
+        source.d, p.m(), p.k(), Math.min(p.batchSize(), source.rows), p.iterations(), p.encoder().name(),
+        plan.summary(), Blas.announce());
     long t0 = System.nanoTime();
     final int T = p.iterations();
     FitLoop.Result r = SparkFit.fit(JavaSparkContext.fromSparkContext(spark.sparkContext()), source, p, first, D0,

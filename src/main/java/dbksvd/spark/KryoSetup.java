@@ -11,10 +11,12 @@ import dbksvd.encode.SparseCodes;
 import dbksvd.loop.FitParams;
 import dbksvd.loop.Replacement;
 import dbksvd.metrics.BatchStats;
+import dbksvd.metrics.GramFacts;
 import dbksvd.update.AtomBatchBlock;
 import dbksvd.update.AtomBatchUpdate;
 import dbksvd.update.JacobiUpdate;
 import dbksvd.update.TopSingularTriplet;
+import dbksvd.util.ExactSum;
 import org.apache.spark.serializer.KryoRegistrator;
 
 import com.esotericsoftware.kryo.Serializer;
@@ -45,7 +47,9 @@ public final class KryoSetup implements KryoRegistrator {
     kryo.register(Dictionary.class);
     kryo.register(JacobiUpdate.Sums.class);
     JavaSerializer java = new JavaSerializer();
-    for (Class<?> c : new Class<?>[] {SparkStages.EncodedPart.class, Replacement.Candidate.class,
+    kryo.register(ExactSum.class);
+    for (Class<?> c : new Class<?>[] {SparkStages.EncodedPart.class, SparkStages.Summary.class, GramFacts.class,
+        JacobiUpdate.Krylov.class, Replacement.Candidate.class,
         AtomBatchUpdate.Result.class, JacobiUpdate.Step.class, AtomGroups.class, MatchingPursuit.class, OrthogonalMatchingPursuit.class,
         TopSingularTriplet.class, FitParams.class}) {
       kryo.register(c, java);
@@ -63,7 +67,7 @@ public final class KryoSetup implements KryoRegistrator {
   /** Writes an array's length + 1 (0 is null, as Kryo's own array serializers write it), then its bytes in chunks. */
   private static void writeBulk(Output out, int length, int width, Chunk put) {
     out.writeInt(length + 1, true);
-    byte[] buf = new byte[Math.min(CHUNK, width * length)];
+    byte[] buf = new byte[(int) Math.min(CHUNK, (long) width * length)]; // long: width·length passes 2^31 at 2^29 floats
     ByteBuffer bb = ByteBuffer.wrap(buf).order(ByteOrder.LITTLE_ENDIAN);
     for (int i = 0; i < length; ) {
       int n = Math.min(buf.length / width, length - i);
@@ -81,7 +85,7 @@ public final class KryoSetup implements KryoRegistrator {
 
   /** Reads {@code length} elements of {@code width} bytes in chunks, handing each chunk to {@code get}. */
   private static void readBulk(Input in, int length, int width, Chunk get) {
-    byte[] buf = new byte[Math.min(CHUNK, width * length)];
+    byte[] buf = new byte[(int) Math.min(CHUNK, (long) width * length)]; // long: width·length passes 2^31 at 2^29 floats
     ByteBuffer bb = ByteBuffer.wrap(buf).order(ByteOrder.LITTLE_ENDIAN);
     for (int i = 0; i < length; ) {
       int n = Math.min(buf.length / width, length - i);

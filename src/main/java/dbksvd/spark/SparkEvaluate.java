@@ -58,7 +58,7 @@ public final class SparkEvaluate {
     FitParams p = model.params();
     BatchStats stats = stats(sc, source, model, Long.MAX_VALUE, chunk, "evaluate");
     Dictionary dict = new Dictionary(model.D(), d, m);
-    double[] coherence = DictionaryMetrics.perAtomCoherence(dict.G, m);
+    double[] coherence = DictionaryMetrics.perAtomCoherence(dict.G(), m);
     ObjectNode o = new ObjectMapper().createObjectNode();
     o.put("rows", stats.n);
     o.put("d", d);

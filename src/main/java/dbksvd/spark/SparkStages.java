@@ -9,6 +9,7 @@ import dbksvd.loop.FitParams;
 import dbksvd.loop.Replacement;
 import dbksvd.loop.RowOrder;
 import dbksvd.metrics.BatchStats;
+import dbksvd.metrics.GramFacts;
 import dbksvd.update.AtomBatchBlock;
 import dbksvd.update.AtomBatchUpdate;
 import dbksvd.update.AtomBatches;
@@ -29,6 +30,7 @@ import java.util.ArrayList;
 import java.util.Collections;
 import java.util.Iterator;
 import java.util.List;
+import java.util.Map;
 
 /**
  * The stages of {@link FitLoop} over a dataset too large for one machine:
@@ -55,11 +57,24 @@ final class SparkStages implements FitLoop.Stages {
   private final int chunk;
   private Dictionary dict;
   private Broadcast<Dictionary> bDict;
+  /** The updated dictionary of {@link #gramFacts}, broadcast, and its G formed on the executors: the next one. */
+  private Dictionary nextDict;
+  private Broadcast<Dictionary> bNext;
   private JavaRDD<EncodedPart> encoded;
+  /** The encoded batch as one partition per executor holding it. */
+  private JavaRDD<EncodedPart> byExecutor;
+  private final Traffic traffic;
 
-  /** What one encode task leaves for the rest of the iteration. */
-  record EncodedPart(EncodedBlock block, BatchStats stats, TaskTimes times, double termBound)
+  /**
+   * What one encode task leaves for the rest of the iteration: its block (null when the task had no rows), the
+   * block's metrics and stage times, and the facts of G for its share of the atoms (partition p of P: the atoms
+   * [p·m/P, (p+1)·m/P)), so that the driver gets every atom's facts once without ever holding G.
+   */
+  record EncodedPart(EncodedBlock block, BatchStats stats, TaskTimes times, double termBound, GramFacts facts)
       implements Serializable {}
+
+  /** One executor's parts, combined: the metrics (exactly), the times, the term bound and the facts of G. */
+  record Summary(BatchStats stats, TaskTimes times, double termBound, List<GramFacts> facts) implements Serializable {}
 
   SparkStages(JavaSparkContext sc, RowSource source, FitParams p) {
     this.sc = sc;
@@ -69,6 +84,7 @@ final class SparkStages implements FitLoop.Stages {
     this.groups = p.groups();
     this.encoder = p.encoder();
     this.chunk = p.encodeChunk();
+    this.traffic = Traffic.attach(sc.sc());
   }
 
   @Override
@@ -129,75 +145,210 @@ final class SparkStages implements FitLoop.Stages {
     return S;
   }
 
+  /**
+   * Codes outer batch t: one task per partition of the batch's rows, G computed once per executor (the broadcast
+   * dictionary's, {@link Dictionary#G}); then one task per executor combines its parts' metrics and G's facts, so
+   * the driver receives one summary per executor, not per task.
+   */
   @Override
   public FitLoop.Encoded encode(int t, Dictionary dictionary) {
     dict = dictionary;
-    bDict = sc.broadcast(dictionary);
+    if (dictionary == nextDict) { // no atom re-drawn: the executors hold its G already
+      bDict = bNext;
+    } else {
+      dropNext();
+      bDict = sc.broadcast(dictionary);
+    }
+    nextDict = null;
+    bNext = null;
     final Broadcast<Dictionary> bd = bDict;
     final AtomGroups grp = groups;
     final Encoder enc = encoder;
     final int ch = chunk;
     final int d = source.d;
     final int m = dictionary.m;
-    encoded = outer.of(t).mapPartitions((Iterator<RowSource.Block> it) -> {
+    JavaRDD<RowSource.Block> rows = outer.of(t);
+    final int P = rows.getNumPartitions();
+    encoded = rows.mapPartitionsWithIndex((p, it) -> {
       TaskTimes times = new TaskTimes();
       long t0 = System.nanoTime();
-      RowSource.Block block = it.next();
+      RowSource.Block block = it.hasNext() ? it.next() : null;
       times.add(TaskTimes.READ, System.nanoTime() - t0);
-      if (block.n() == 0) {
-        return Collections.<EncodedPart>emptyIterator();
+      BatchStats stats = new BatchStats(d, m);
+      EncodedBlock eb = null;
+      double bound = 0;
+      if (block != null && block.n() > 0) {
+        eb = EncodedBlock.encode(bd.value(), grp, enc, block.Y(), block.rowId(), ch, times, TaskGemm.current());
+        stats.add(eb, block.Y());
+        bound = JacobiUpdate.termBound(eb);
       }
-      EncodedBlock eb = EncodedBlock.encode(bd.value(), grp, enc, block.Y(), block.rowId(), ch, times,
-          TaskGemm.current());
-      BatchStats stats = new BatchStats(d, m).add(eb, block.Y());
-      return List.of(new EncodedPart(eb, stats, times, JacobiUpdate.termBound(eb))).iterator();
-    }).setName("dbksvd encoded batch " + t).persist(StorageLevel.MEMORY_AND_DISK());
-    List<EncodedPart> parts = encoded.map(e -> new EncodedPart(null, e.stats(), e.times(), e.termBound()))
-        .collect();
+      GramFacts facts = GramFacts.of(bd.value().G(), m, (int) ((long) m * p / P), (int) ((long) m * (p + 1) / P), 1);
+      return List.of(new EncodedPart(eb, stats, times, bound, facts)).iterator();
+    }, true).setName("dbksvd encoded batch " + t).persist(StorageLevel.MEMORY_AND_DISK());
+    encoded.count(); // materialised and cached: where each part lives is known from here on
+    byExecutor = ByExecutor.group(encoded);
+    List<Summary> summaries = byExecutor.mapPartitions(it -> {
+      BatchStats st = new BatchStats(d, m);
+      TaskTimes times = new TaskTimes();
+      double bound = 0;
+      List<GramFacts> facts = new ArrayList<>();
+      while (it.hasNext()) {
+        EncodedPart part = it.next();
+        st.merge(part.stats());
+        times.merge(part.times());
+        bound = Math.max(bound, part.termBound());
+        facts.add(part.facts());
+      }
+      return List.of(new Summary(st, times, bound, facts)).iterator();
+    }).collect();
     BatchStats stats = new BatchStats(d, m);
     TaskTimes tasks = new TaskTimes();
     double termBound = 0;
-    for (EncodedPart part : parts) { // in partition order: the sums do not depend on task timing
-      stats.merge(part.stats());
-      tasks.merge(part.times());
-      termBound = Math.max(termBound, part.termBound());
+    List<GramFacts> facts = new ArrayList<>();
+    for (Summary s : summaries) { // exact sums: any grouping of the parts gives the same bits
+      stats.merge(s.stats());
+      tasks.merge(s.times());
+      termBound = Math.max(termBound, s.termBound());
+      facts.addAll(s.facts());
     }
-    return new FitLoop.Encoded(stats, tasks, termBound);
+    return new FitLoop.Encoded(stats, tasks, termBound, GramFacts.merge(facts, m));
   }
 
   /**
-   * One task per slot sums the blocks of several partitions (fewer partial sums to move); the driver receives about
-   * four partial sums whatever the number of tasks.
+   * The Jacobi update where the batch lives, with what moves bounded by the executors, not the tasks. Per pass:
+   * <ol>
+   *   <li>one task per executor ({@link ByExecutor}) sums the terms of every sample its executor holds, on its cores
+   *       at once, each core a share of the atom ranges (exact sums: any split gives the same bits);</li>
+   *   <li>those sums are shuffled keyed by atom range: E·m·(d + 3)·8 bytes for E executors;</li>
+   *   <li>the task that owns a range takes the Lanczos step of its atoms ({@link JacobiUpdate.Krylov}, one per range,
+   *       kept as a persisted RDD from pass to pass) and returns the next Lanczos vectors, m·d floats in all, which
+   *       the driver broadcasts to the next pass;</li>
+   * </ol>
+   * and after the last pass the owners return the new atoms (m·d floats) and which atoms were used. The driver holds
+   * D and one Lanczos vector per atom; the Krylov spaces live with their ranges.
    */
   @Override
-  public JacobiUpdate.Sums jacobiSums(float[] u, double[] alignment, int exponent, TaskTimes tasks) {
-    final int slots = Math.max(1, sc.defaultParallelism());
-    JavaRDD<EncodedPart> parts = encoded.getNumPartitions() > slots ? encoded.coalesce(slots) : encoded;
-    int depth = Math.max(2, (int) Math.ceil(Math.log(parts.getNumPartitions()) / Math.log(4)));
-    final Broadcast<float[]> bu = u == dict.D ? null : sc.broadcast(u); // the first pass runs on D itself
+  public float[] jacobi(float[] D, int passes, int exponent, boolean[] used, TaskTimes tasks) {
+    final int d = source.d;
+    final int m = D.length / d;
+    final int executors = byExecutor.getNumPartitions();
+    final int threads = Math.max(1, (sc.defaultParallelism() + executors - 1) / executors);
+    final int ranges = Math.max(1, Math.min(m, sc.defaultParallelism()));
+    final int[] bounds = JacobiUpdate.ranges(m, ranges);
+    final OuterBatches.ByKey owner = new OuterBatches.ByKey(bounds.length - 1);
     final Broadcast<Dictionary> bd = bDict;
     final AtomGroups grp = groups;
+    List<Broadcast<float[]>> vectors = new ArrayList<>(); // kept to the end: a lost state is recomputed from them
     DoubleAccumulator seconds = sc.sc().doubleAccumulator("update seconds");
+    JavaPairRDD<Integer, JacobiUpdate.Krylov> state = null;
+    float[] u = null; // null: the first pass, from D itself (the broadcast dictionary's)
+    double[] align = JacobiUpdate.alignment(D, D, d, m);
+    float[] atoms = null;
     try {
-      return parts.map(part -> {
-        long t0 = System.nanoTime();
-        JacobiUpdate.Sums s = JacobiUpdate.accumulate(part.block(), grp, bu == null ? bd.value().D : bu.value(),
-            alignment, exponent);
-        seconds.add((System.nanoTime() - t0) / 1e9);
-        return s;
-      }).mapPartitions(it -> {
-        JacobiUpdate.Sums acc = null;
-        while (it.hasNext()) {
-          acc = acc == null ? it.next() : acc.add(it.next());
+      for (int pass = 0; pass < passes; pass++) {
+        final Broadcast<float[]> bu = u == null ? null : sc.broadcast(u);
+        if (bu != null) {
+          vectors.add(bu);
         }
-        return acc == null ? Collections.<JacobiUpdate.Sums>emptyIterator() : List.of(acc).iterator();
-      }).treeReduce(JacobiUpdate.Sums::add, depth);
+        final double[] al = align;
+        JavaPairRDD<Integer, JacobiUpdate.Sums> total = byExecutor.mapPartitionsToPair(it -> {
+          List<EncodedBlock> blocks = new ArrayList<>();
+          it.forEachRemaining(part -> {
+            if (part.block() != null) {
+              blocks.add(part.block());
+            }
+          });
+          long t0 = System.nanoTime();
+          JacobiUpdate.Sums[] sums = sumOnCores(blocks, grp, bu == null ? bd.value().D : bu.value(), al, exponent,
+              bounds, threads);
+          seconds.add(Math.min(threads, sums.length) * (System.nanoTime() - t0) / 1e9); // core-seconds
+          List<Tuple2<Integer, JacobiUpdate.Sums>> out = new ArrayList<>();
+          for (int r = 0; r < sums.length; r++) {
+            out.add(new Tuple2<>(r, sums[r]));
+          }
+          return out.iterator();
+        }).reduceByKey(owner, JacobiUpdate.Sums::add);
+        final int P = passes;
+        JavaPairRDD<Integer, JacobiUpdate.Krylov> next = state == null
+            ? total.mapValues(sums -> JacobiUpdate.Krylov.ofRange(bd.value().D, d, sums.from, sums.to, P)
+                .absorbed(sums, bd.value().D))
+            : total.join(state).mapValues(v -> v._2().copy().absorbed(v._1(), bd.value().D));
+        next.setName("dbksvd Lanczos state, pass " + (pass + 1)).persist(StorageLevel.MEMORY_AND_DISK());
+        if (pass + 1 < passes) {
+          u = new float[d * m];
+          align = new double[m];
+          for (Tuple2<Integer, Tuple2<float[], double[]>> v
+              : next.mapValues(k -> new Tuple2<>(k.vector(), k.alignment())).collect()) {
+            int from = bounds[v._1()];
+            System.arraycopy(v._2()._1(), 0, u, from * d, v._2()._1().length);
+            System.arraycopy(v._2()._2(), 0, align, from, v._2()._2().length);
+          }
+        } else {
+          atoms = new float[d * m];
+          for (Tuple2<Integer, Tuple2<float[], boolean[]>> v
+              : next.mapValues(k -> new Tuple2<>(k.atoms(), k.used())).collect()) {
+            int from = bounds[v._1()];
+            System.arraycopy(v._2()._1(), 0, atoms, from * d, v._2()._1().length);
+            System.arraycopy(v._2()._2(), 0, used, from, v._2()._2().length);
+          }
+        }
+        if (state != null) {
+          state.unpersist(false);
+        }
+        state = next;
+      }
     } finally {
       tasks.add(TaskTimes.UPDATE, (long) (seconds.value() * 1e9));
-      if (bu != null) {
-        bu.destroy();
+      if (state != null) {
+        state.unpersist(false);
       }
+      vectors.forEach(Broadcast::destroy);
     }
+    return atoms;
+  }
+
+  /**
+   * One executor's sums of a pass over its blocks, for the atom ranges [bounds[r], bounds[r+1]): the ranges shared
+   * out over {@code threads} threads, each summing its ranges over every block (so the executor holds one set of
+   * sums, m·(d + 3) doubles, whatever its cores).
+   */
+  static JacobiUpdate.Sums[] sumOnCores(List<EncodedBlock> blocks, AtomGroups groups, float[] u, double[] align,
+      int exponent, int[] bounds, int threads) throws Exception {
+    int R = bounds.length - 1;
+    int t = Math.max(1, Math.min(threads, R));
+    JacobiUpdate.Sums[] out = new JacobiUpdate.Sums[R];
+    java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(t);
+    try {
+      List<java.util.concurrent.Future<?>> done = new ArrayList<>();
+      for (int c = 0; c < t; c++) {
+        int r0 = (int) ((long) R * c / t);
+        int r1 = (int) ((long) R * (c + 1) / t);
+        done.add(pool.submit(() -> {
+          int[] mine = java.util.Arrays.copyOfRange(bounds, r0, r1 + 1);
+          JacobiUpdate.Sums[] acc = null;
+          for (EncodedBlock eb : blocks) {
+            JacobiUpdate.Sums[] s = JacobiUpdate.accumulate(eb, groups, u, align, exponent, mine);
+            if (acc == null) {
+              acc = s;
+            } else {
+              for (int r = 0; r < s.length; r++) {
+                acc[r].add(s[r]);
+              }
+            }
+          }
+          for (int r = r0; r < r1; r++) {
+            out[r] = acc != null ? acc[r - r0]
+                : new JacobiUpdate.Sums(u.length / align.length, bounds[r], bounds[r + 1], exponent);
+          }
+        }));
+      }
+      for (java.util.concurrent.Future<?> f : done) {
+        f.get();
+      }
+    } finally {
+      pool.shutdown();
+    }
+    return out;
   }
 
   @Override
@@ -210,6 +361,9 @@ final class SparkStages implements FitLoop.Stages {
     JavaPairRDD<Integer, AtomBatchBlock> routed = encoded.flatMapToPair(part -> {
       List<Tuple2<Integer, AtomBatchBlock>> out = new ArrayList<>();
       long t0 = System.nanoTime();
+      if (part.block() == null) {
+        return out.iterator();
+      }
       AtomBatchBlock[] split = AtomBatchBlock.route(part.block(), batches);
       routeSeconds.add((System.nanoTime() - t0) / 1e9);
       for (AtomBatchBlock b : split) {
@@ -245,9 +399,48 @@ final class SparkStages implements FitLoop.Stages {
     return results;
   }
 
+  /**
+   * The updated dictionary broadcast, and its G formed on every executor that holds a part of the batch (one task
+   * each, {@link ByExecutor}), each reporting the facts of its share of the atoms: the driver receives O(m + pairs).
+   * The coded dictionary's G goes first, so that one G lives in an executor at a time.
+   */
+  @Override
+  public GramFacts gramFacts(Dictionary updated, double threshold) {
+    dropNext();
+    nextDict = updated;
+    bNext = sc.broadcast(updated);
+    final Broadcast<Dictionary> bn = bNext;
+    final Broadcast<Dictionary> coded = bDict; // alive to the iteration's end: the encoded parts' lineage holds it
+    final int m = updated.m;
+    final int E = byExecutor.getNumPartitions();
+    List<GramFacts> parts = byExecutor.mapPartitionsWithIndex((e, it) -> {
+      coded.value().dropGram(); // recomputed only if a lost part must be coded again
+      return List.of(GramFacts.of(bn.value().G(), m, (int) ((long) m * e / E), (int) ((long) m * (e + 1) / E),
+          threshold)).iterator();
+    }, true).collect();
+    return GramFacts.merge(parts, m);
+  }
+
+  private void dropNext() {
+    if (bNext != null) {
+      bNext.destroy();
+      bNext = null;
+      nextDict = null;
+    }
+  }
+
+  /** Each executor's q worst samples (from its parts'), then the q worst of those: E·q candidates to the driver. */
   @Override
   public List<Replacement.Candidate> worst(int q) {
-    List<List<Replacement.Candidate>> lists = encoded.map(part -> Replacement.worst(part.block(), q)).collect();
+    List<List<Replacement.Candidate>> lists = byExecutor.mapPartitions(it -> {
+      List<List<Replacement.Candidate>> mine = new ArrayList<>();
+      it.forEachRemaining(part -> {
+        if (part.block() != null) {
+          mine.add(Replacement.worst(part.block(), q));
+        }
+      });
+      return List.of(Replacement.mergeWorst(mine, q)).iterator();
+    }).collect();
     return Replacement.mergeWorst(lists, q);
   }
 
@@ -256,6 +449,7 @@ final class SparkStages implements FitLoop.Stages {
     if (encoded != null) {
       encoded.unpersist(false);
       encoded = null;
+      byExecutor = null;
     }
     if (bDict != null) {
       bDict.destroy();
@@ -265,8 +459,16 @@ final class SparkStages implements FitLoop.Stages {
   }
 
   @Override
+  public Map<String, Long> traffic() {
+    Traffic.drain(sc.sc());
+    return traffic.take();
+  }
+
+  @Override
   public void close() {
     release();
+    dropNext();
     outer.close();
+    traffic.close(sc.sc());
   }
 }

@@ -237,7 +237,8 @@ public final class JacobiUpdate {
    *
    * <p>Use: {@code for t < T: send vector(); absorb(steps)}, then {@link #atoms()}.
    */
-  public static final class Krylov {
+  public static final class Krylov implements Serializable {
+    private static final long serialVersionUID = 1L;
     private final int d;
     private final int m;
     private final int passes;
@@ -263,6 +264,46 @@ public final class JacobiUpdate {
       this.beta = new double[passes][m];
       this.used = new boolean[m];
       q[0] = D;
+    }
+
+    private Krylov(Krylov o) {
+      d = o.d;
+      m = o.m;
+      passes = o.passes;
+      D = o.D;
+      q = o.q.clone(); // the vectors and products of earlier passes are never written again: shared
+      w = o.w.clone();
+      alpha = new double[passes][];
+      beta = new double[passes][];
+      for (int s = 0; s < passes; s++) {
+        alpha[s] = o.alpha[s].clone();
+        beta[s] = o.beta[s].clone();
+      }
+      used = o.used.clone();
+      t = o.t;
+    }
+
+    /**
+     * A copy that {@link #absorb} can change while this one stays as it is (a Spark stage's state is an RDD: the
+     * next pass makes a new one from it).
+     */
+    public Krylov copy() {
+      return new Krylov(this);
+    }
+
+    /**
+     * The Lanczos state of the atoms [from, to) of D (d × m) alone: its atoms are numbered 0..to−from−1, and the
+     * steps it absorbs are those of {@link #absorbed} (the sums of its own range).
+     */
+    public static Krylov ofRange(float[] D, int d, int from, int to, int passes) {
+      return new Krylov(java.util.Arrays.copyOfRange(D, from * d, to * d), d, to - from, passes);
+    }
+
+    /** Absorbs the pass's sums of this state's atom range ([from, to) of D, d × m); returns this. */
+    public Krylov absorbed(Sums total, float[] D) {
+      Step s = Step.of(total, D);
+      absorb(java.util.List.of(new Step(0, s.to() - s.from(), s.w(), s.alpha(), s.used())));
+      return this;
     }
 
     /** The vectors the next pass applies A_j to (d × m). */

@@ -8,6 +8,7 @@ import dbksvd.encode.Dictionary;
 import dbksvd.encode.EncodedBlock;
 import dbksvd.encode.MatchingPursuit;
 import dbksvd.linalg.Blas;
+import dbksvd.metrics.GramFacts;
 import dbksvd.synth.PlantedData;
 import org.junit.jupiter.api.Test;
 
@@ -29,16 +30,16 @@ class ReplacementTest {
   void deadAtomsThenDuplicatesOfAnEarlierKeptAtom() {
     float[] G = gram();
     boolean[] used = {true, true, true, true, true};
-    int[][] plan = Replacement.atomsToReplace(G, 5, used, 0.99);
+    int[][] plan = Replacement.atomsToReplace(GramFacts.of(G, 5, 0, 5, 0.99), used);
     assertArrayEquals(new int[] {2, 3}, plan[0], "2 repeats atom 0, 3 is -atom 1 within 0.99");
     assertEquals(2, plan[1][0]);
     // a dead atom is replaced anyway, and does not make a later one a duplicate: 0 dead, 2 then duplicates nothing
     used[0] = false;
-    plan = Replacement.atomsToReplace(G, 5, used, 0.99);
+    plan = Replacement.atomsToReplace(GramFacts.of(G, 5, 0, 5, 0.99), used);
     assertArrayEquals(new int[] {0, 3}, plan[0]);
     assertEquals(1, plan[1][0]);
     // clearing off (threshold >= 1): only the dead atom
-    plan = Replacement.atomsToReplace(G, 5, used, 1.0);
+    plan = Replacement.atomsToReplace(GramFacts.of(G, 5, 0, 5, 1.0), used);
     assertArrayEquals(new int[] {0}, plan[0]);
     assertEquals(0, plan[1][0]);
   }
@@ -56,6 +57,22 @@ class ReplacementTest {
     D[0] = 1;
     return EncodedBlock.encode(new Dictionary(D, d, m), AtomGroups.single(m, 2), new MatchingPursuit(1, 0), Y, ids,
         96);
+  }
+
+  /** Facts computed in ranges and merged are the facts of the whole G; pairs come by atom, then earlier atom. */
+  @Test
+  void factsOfRangesMergeIntoTheWhole() {
+    float[] G = gram();
+    GramFacts whole = GramFacts.of(G, 5, 0, 5, 0.99);
+    GramFacts merged = GramFacts.merge(List.of(GramFacts.of(G, 5, 3, 5, 0.99), GramFacts.of(G, 5, 0, 1, 0.99),
+        GramFacts.of(G, 5, 1, 3, 0.99)), 5);
+    assertArrayEquals(whole.coherence(), merged.coherence());
+    assertArrayEquals(new int[] {2, 3}, merged.atom());
+    assertArrayEquals(new int[] {0, 1}, merged.earlier());
+    assertArrayEquals(whole.atom(), merged.atom());
+    assertEquals(1.0, whole.coherence()[0], 1e-6, "atom 0 and its repeat 2");
+    org.junit.jupiter.api.Assertions.assertThrows(IllegalStateException.class,
+        () -> GramFacts.merge(List.of(GramFacts.of(G, 5, 0, 2, 0.99)), 5), "ranges must cover all atoms");
   }
 
   @Test

@@ -72,7 +72,7 @@ class MetricsTest {
     }
     assertEquals(n, st.n);
     assertEquals(sst, st.sst(), 1e-9 * sst, "SST");
-    assertEquals(sse, st.sse, 1e-5 * sse, "SSE");
+    assertEquals(sse, st.sse(), 1e-5 * sse, "SSE");
     assertEquals(1 - sse / sst, st.fve(), 1e-5, "FVE");
     assertEquals(relErr / n, st.relativeError(), 1e-5, "relative error");
     assertEquals(l0 / n, st.meanL0(), 1e-12, "mean L0");
@@ -98,9 +98,15 @@ class MetricsTest {
     assertEquals(whole.n, merged.n);
     assertEquals(whole.sumL0, merged.sumL0);
     assertArrayEquals(whole.usage, merged.usage);
-    assertArrayEquals(whole.sumY, merged.sumY, 1e-9);
-    assertEquals(whole.sumYSq, merged.sumYSq, 1e-9 * whole.sumYSq);
-    assertEquals(whole.sse, merged.sse, 1e-6 * whole.sse);
+    assertArrayEquals(whole.sumY(), merged.sumY(), 1e-9);
+    assertEquals(whole.sumYSq(), merged.sumYSq(), 1e-9 * whole.sumYSq());
+    assertEquals(whole.sse(), merged.sse(), 1e-6 * whole.sse());
+    // blocks combined in any order or grouping: the same bits
+    BatchStats c = new BatchStats(d, m).add(encode(dict, Yb, half, n - half), Yb);
+    BatchStats other = new BatchStats(d, m).merge(c).merge(new BatchStats(d, m).merge(a));
+    assertEquals(merged.fve(), other.fve());
+    assertEquals(merged.relativeError(), other.relativeError());
+    assertArrayEquals(merged.sumY(), other.sumY());
     assertEquals(whole.fve(), merged.fve(), 1e-6);
     assertEquals(whole.relativeError(), merged.relativeError(), 1e-6);
     // a one-half stats object differs from the whole: the test compares something
