@@ -114,8 +114,8 @@ final class StandaloneCluster implements AutoCloseable {
         || name.startsWith("picocli-") || name.startsWith("openblas-");
   }
 
-  /** Starts a master and {@code workers} workers (1 core, {@code workerMemory} each) and waits until all are up. */
-  static StandaloneCluster start(Path dir, int workers, String workerMemory) throws IOException {
+  /** Starts a master and {@code workers} workers ({@code cores} and {@code workerMemory} each); waits until all are up. */
+  static StandaloneCluster start(Path dir, int workers, int cores, String workerMemory) throws IOException {
     StandaloneCluster c = new StandaloneCluster(dir);
     Runtime.getRuntime().addShutdownHook(c.hook);
     try {
@@ -143,7 +143,7 @@ final class StandaloneCluster implements AutoCloseable {
         c.daemonProperties.put("worker-" + i, List.of("-Dspark.worker.resource.gpu.amount=1",
             "-Dspark.worker.resource.gpu.discoveryScript=" + discovery));
         ws.add(c.launchDaemon("worker-" + i, List.of("org.apache.spark.deploy.worker.Worker",
-            "--host", "127.0.0.1", "--port", "0", "--webui-port", "0", "--cores", "1", "--memory", workerMemory,
+            "--host", "127.0.0.1", "--port", "0", "--webui-port", "0", "--cores", Integer.toString(cores), "--memory", workerMemory,
             "--work-dir", work.toString(), c.masterUrl)));
       }
       c.await(START_TIMEOUT, workers + " workers to register", () ->

@@ -65,7 +65,7 @@ class StandaloneClusterIT {
     // the cluster starts in the background while this JVM writes the data and fits the reference
     clusterStart = CompletableFuture.supplyAsync(() -> {
       try {
-        StandaloneCluster c = StandaloneCluster.start(tmp.resolve("cluster"), 2, "1536m");
+        StandaloneCluster c = StandaloneCluster.start(tmp.resolve("cluster"), 2, 2, "1536m");
         clusterSeconds = s(t0, System.nanoTime());
         return c;
       } catch (IOException e) {
@@ -128,8 +128,13 @@ class StandaloneClusterIT {
    * where the local reference run (local[2]) packs the 4 small files into 2.
    */
   static List<String> sparkConf() {
-    return List.of("spark.executor.memory=1g", "spark.executor.cores=1", "spark.executorEnv.OPENBLAS_NUM_THREADS=1",
-        "spark.ui.enabled=false", "spark.sql.files.maxPartitionBytes=4m");
+    return sparkConf(1);
+  }
+
+  /** Two executors (one per worker) of {@code cores} cores each. */
+  static List<String> sparkConf(int cores) {
+    return List.of("spark.executor.memory=1g", "spark.executor.cores=" + cores, "spark.cores.max=" + 2 * cores,
+        "spark.executorEnv.OPENBLAS_NUM_THREADS=1", "spark.ui.enabled=false", "spark.sql.files.maxPartitionBytes=4m");
   }
 
   @Test
@@ -339,6 +344,35 @@ class StandaloneClusterIT {
     assertFalse(Files.exists(tmp.resolve("model-gpu-cuda")), "nothing at the output path");
     note("(d) GPU resources (1 per executor, 1 per task): fit %.1f s, dictionary identical to local mode; executors "
         + "said: %s; with dbksvd.gemm.backend=cuda: exit 2, %s", s(t0, t1), reasons, errors.get(0));
+  }
+
+  /**
+   * What the fit moves grows with the executors, not with their cores: the same fit with two executors of 1 and of 2
+   * cores each moves (shuffle + task results, Spark's metrics per iteration in metrics.jsonl) at most 1.25 × as much
+   * with 2 cores, and ends with the local dictionary both times.
+   */
+  @Test
+  @Order(5)
+  void trafficDoesNotGrowWithCoresPerExecutor() throws Exception {
+    long[] moved = new long[2];
+    long[] broadcast = new long[2];
+    for (int cores = 1; cores <= 2; cores++) {
+      String out = tmp.resolve("model-traffic-" + cores).toString();
+      cluster.awaitNoExecutors(EXECUTORS_GONE);
+      Proc driver = cluster.submit("fit-traffic-" + cores, sparkConf(cores), fitArgs(out));
+      int rc = cluster.awaitExit(driver, FIT_TIMEOUT);
+      assertEquals(0, rc, () -> "fit with " + driver + "\n" + cluster.logTails(60));
+      assertSameDictionary(out, "fit with 2 executors of " + cores + " cores vs local fit");
+      for (String line : Files.readAllLines(Path.of(out, "metrics.jsonl"))) {
+        var b = new com.fasterxml.jackson.databind.ObjectMapper().readTree(line).path("bytes");
+        moved[cores - 1] += b.path("shuffle").asLong() + b.path("results").asLong();
+        broadcast[cores - 1] += b.path("broadcast").asLong();
+      }
+    }
+    note("(e) 2 executors of 1 and 2 cores: shuffle + results %d and %d bytes over %d iterations (ratio %.3f); "
+        + "broadcast fetched by executors %d and %d bytes", moved[0], moved[1], ITERATIONS,
+        (double) moved[1] / moved[0], broadcast[0], broadcast[1]);
+    assertTrue(moved[1] <= 1.25 * moved[0], moved[0] + " and " + moved[1] + " bytes with 1 and 2 cores");
   }
 
   // ---- helpers
