@@ -3,7 +3,6 @@ package dbksvd.interpret;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dbksvd.encode.AtomGroups;
-import dbksvd.encode.Dictionary;
 import dbksvd.io.ModelDir;
 import dbksvd.metrics.DictionaryMetrics;
 import org.jfree.chart.ChartFactory;
@@ -91,8 +90,7 @@ public final class ModelReport {
           "Atoms no sample of the outer batch used (dead), and atoms re-drawn after the update (replaced).");
     }
 
-    Dictionary dict = new Dictionary(model.D(), model.d(), model.m());
-    double[] coherence = DictionaryMetrics.perAtomCoherence(dict.G(), model.m());
+    double[] coherence = DictionaryMetrics.perAtomCoherence(model.D(), model.d(), 0, model.m());
     h.append("<h2>Dictionary</h2>\n");
     figure(h, COHERENCE, histogram("Coherence of D: per-atom max |dᵢᵀdⱼ|", "max over j ≠ i of |dᵢᵀdⱼ|",
         Map.of("all atoms", coherence), 50, 0, 1), String.format("Histogram over the %d atoms of each atom's "
@@ -104,16 +102,7 @@ public final class ModelReport {
       for (int g = 0; g < groups.count(); g++) {
         int a0 = groups.start()[g];
         int mg = groups.size(g);
-        double[] c = new double[mg];
-        for (int i = 0; i < mg; i++) {
-          double best = 0;
-          for (int j = 0; j < mg; j++) {
-            if (i != j) {
-              best = Math.max(best, Math.abs(dict.G()[(a0 + i) * model.m() + a0 + j]));
-            }
-          }
-          c[i] = best;
-        }
+        double[] c = DictionaryMetrics.perAtomCoherence(model.D(), model.d(), a0, mg);
         perGroup.put("group " + g + " (atoms " + a0 + "–" + (a0 + mg - 1) + ")", c);
       }
       figure(h, COHERENCE_GROUPS, histogram("Coherence per Matryoshka group", "max over j ≠ i in the group of "

@@ -73,8 +73,8 @@ public final class Blas {
 
   /**
    * G = DᵀD (m × m), the Gram matrix of the dictionary. With one BLAS thread per call (OPENBLAS_NUM_THREADS=1, as
-   * dbksvd runs it) the columns of G are split into blocks computed at once on the JVM's cores: the driver computes
-   * G while the executors wait for it. Blocks start at multiples of 48 columns, where OpenBLAS gives a column the
+   * dbksvd runs it) the columns of G are split into blocks computed at once on the JVM's cores (on an executor, by
+   * the first task that needs G; the others wait for it). Blocks start at multiples of 48 columns, where OpenBLAS gives a column the
    * same bits as in one call (see {@code GemmLanes}; {@code BlasTest} checks it), so the split changes nothing.
    */
   public static float[] gram(float[] D, int d, int m) {

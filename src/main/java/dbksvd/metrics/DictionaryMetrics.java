@@ -11,6 +11,32 @@ public final class DictionaryMetrics {
     return GramFacts.of(G, m, 0, m, 1).coherence();
   }
 
+  /**
+   * Per-atom coherence of the atoms [a0, a0 + mg) of D (d × m) against the others of the same range, from D alone:
+   * G is formed in column blocks of at most 256 atoms (never whole), on the JVM's cores — for the report and
+   * evaluate, on the driver, of a dictionary of any width.
+   */
+  public static double[] perAtomCoherence(float[] D, int d, int a0, int mg) {
+    double[] c = new double[mg];
+    int block = 256;
+    java.util.stream.IntStream.range(0, (mg + block - 1) / block).parallel().forEach(b -> {
+      int j0 = b * block;
+      int cols = Math.min(block, mg - j0);
+      float[] P = new float[mg * cols];
+      Blas.correlations(D, d, a0, mg, D, a0 + j0, cols, P);
+      for (int q = 0; q < cols; q++) {
+        double best = 0;
+        for (int i = 0; i < mg; i++) {
+          if (i != j0 + q) {
+            best = Math.max(best, Math.abs(P[q * mg + i]));
+          }
+        }
+        c[j0 + q] = best;
+      }
+    });
+    return c;
+  }
+
   /** μ(D) = max over i ≠ j of |dᵢᵀdⱼ|. */
   public static double coherence(double[] perAtom) {
     double mx = 0;

@@ -18,20 +18,50 @@ import java.util.List;
  */
 public record GramFacts(int from, int to, double[] coherence, int[] atom, int[] earlier) implements Serializable {
 
-  /** The facts of the atoms [from, to) from G (m × m); no pairs with a threshold ≥ 1. */
+  /**
+   * The facts of the atoms [from, to) from G (m × m); no pairs with a threshold ≥ 1. Column blocks are scanned at
+   * once on the JVM's cores and put together in atom order.
+   */
   public static GramFacts of(float[] G, int m, int from, int to, double threshold) {
+    int block = 64;
+    int blocks = (to - from + block - 1) / block;
+    GramFacts[] parts = new GramFacts[blocks];
+    java.util.stream.IntStream.range(0, blocks).parallel().forEach(b -> parts[b] = scan(G, m, from + b * block,
+        Math.min(to, from + (b + 1) * block), threshold));
+    if (blocks == 1) {
+      return parts[0];
+    }
+    double[] c = new double[to - from];
+    int pairs = Arrays.stream(parts).mapToInt(f -> f.atom.length).sum();
+    int[] a = new int[pairs];
+    int[] e = new int[pairs];
+    int at = 0;
+    for (GramFacts f : parts) {
+      System.arraycopy(f.coherence, 0, c, f.from - from, f.to - f.from);
+      System.arraycopy(f.atom, 0, a, at, f.atom.length);
+      System.arraycopy(f.earlier, 0, e, at, f.earlier.length);
+      at += f.atom.length;
+    }
+    return new GramFacts(from, to, c, a, e);
+  }
+
+  private static GramFacts scan(float[] G, int m, int from, int to, double threshold) {
     double[] c = new double[to - from];
     int[] a = new int[8];
     int[] e = new int[8];
     int pairs = 0;
     for (int j = from; j < to; j++) {
-      long col = (long) j * m;
-      double best = 0;
+      int col = j * m; // m ≤ 46340 (Dictionary.MAX_ATOMS): j·m + i < 2^31
+      float best = 0;
       for (int i = 0; i < m; i++) {
-        if (i != j) {
-          double g = Math.abs(G[(int) (col + i)]);
-          best = Math.max(best, g);
-          if (i < j && g > threshold && threshold < 1) {
+        float g = Math.abs(G[col + i]);
+        if (i != j && g > best) {
+          best = g;
+        }
+      }
+      if (threshold < 1 && best > threshold) { // only then can an earlier atom be above the threshold
+        for (int i = 0; i < j; i++) {
+          if (Math.abs(G[col + i]) > threshold) {
             if (pairs == a.length) {
               a = Arrays.copyOf(a, 2 * pairs);
               e = Arrays.copyOf(e, 2 * pairs);

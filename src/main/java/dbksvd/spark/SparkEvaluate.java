@@ -4,7 +4,6 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.typesafe.config.Config;
 import dbksvd.config.Settings;
-import dbksvd.encode.Dictionary;
 import dbksvd.io.AtomicFile;
 import dbksvd.io.ModelDir;
 import dbksvd.loop.FitParams;
@@ -57,8 +56,7 @@ public final class SparkEvaluate {
     int m = model.m();
     FitParams p = model.params();
     BatchStats stats = stats(sc, source, model, Long.MAX_VALUE, chunk, "evaluate");
-    Dictionary dict = new Dictionary(model.D(), d, m);
-    double[] coherence = DictionaryMetrics.perAtomCoherence(dict.G(), m);
+    double[] coherence = DictionaryMetrics.perAtomCoherence(model.D(), d, 0, m);
     ObjectNode o = new ObjectMapper().createObjectNode();
     o.put("rows", stats.n);
     o.put("d", d);

@@ -161,6 +161,8 @@ class MetricsTest {
     }
     Blas.normalizeColumns(D, d, m);
     double[] c = DictionaryMetrics.perAtomCoherence(Blas.gram(D, d, m), m);
+    double[] blocks = DictionaryMetrics.perAtomCoherence(D, d, 0, m); // from D in column blocks, no G
+    double[] range = DictionaryMetrics.perAtomCoherence(D, d, 2, m - 4); // atoms 2..m-3 among themselves
     double max = 0, sum = 0;
     for (int j = 0; j < m; j++) {
       double best = 0;
@@ -170,6 +172,16 @@ class MetricsTest {
         }
       }
       assertEquals(best, c[j], 1e-6, "coherence of atom " + j);
+      assertEquals(best, blocks[j], 1e-6, "blockwise coherence of atom " + j);
+      if (j >= 2 && j < m - 2) {
+        double inRange = 0;
+        for (int i = 2; i < m - 2; i++) {
+          if (i != j) {
+            inRange = Math.max(inRange, Math.abs(TestMath.dot(d, D, i * d, D, j * d)));
+          }
+        }
+        assertEquals(inRange, range[j - 2], 1e-6, "coherence of atom " + j + " within the range");
+      }
       max = Math.max(max, best);
       sum += best;
     }
