@@ -8,6 +8,7 @@ import dbksvd.linalg.Blas;
 import dbksvd.linalg.BlasLibrary;
 import dbksvd.loop.FitLoop;
 import dbksvd.loop.FitParams;
+import dbksvd.loop.MemoryPlan;
 import dbksvd.update.Update;
 import dbksvd.loop.IterationMetrics;
 import org.apache.spark.api.java.JavaSparkContext;
@@ -176,6 +177,9 @@ public final class Bench {
         p.update() instanceof Update.Jacobi j ? " (" + j.passes() + " passes)"
             : " (" + p.update().atomBatches() + " atom batches)", slots,
         source.rdd().getNumPartitions(), Blas.announce(), System.getenv().getOrDefault("OPENBLAS_CORETYPE", "unset"));
+    MemoryPlan plan = SparkFit.plan(sc, source, p);
+    out.println(plan.summary());
+    plan.check();
     double cpuSlotsRate = sgemmRate(d, m, Math.min(1024, (int) n), slots);
     BlasLibrary.Loaded blas = BlasLibrary.current();
     out.printf("SGEMM %d x %d x %d on %d threads at once: %.1f GFLOP/s (%s, core %s, %s)%n", m, Math.min(1024, n), d,
