@@ -257,7 +257,7 @@ public final class CoreBenchmark {
     for (int s = 0; s < n; s++) {
       rowId[s] = s;
     }
-    EncodedBlock eb = new EncodedBlock(d, rowId, X, new float[][] {R}, ySq, rSq);
+    EncodedBlock eb = new EncodedBlock(d, rowId, X, R, ySq, rSq);
     TopSingularTriplet.Scratch scratch = new TopSingularTriplet.Scratch();
     double sseBefore = 0, sseAfter = 0;
     if (p.update.equals("jacobi")) {
@@ -267,7 +267,7 @@ public final class CoreBenchmark {
       int exponent = JacobiUpdate.exponent(JacobiUpdate.termBound(eb), n);
       JacobiUpdate.Krylov krylov = new JacobiUpdate.Krylov(D, d, m, p.updatePasses);
       while (!krylov.done()) {
-        krylov.absorb(List.of(JacobiUpdate.Step.of(JacobiUpdate.accumulate(eb, groups, krylov.vector(),
+        krylov.absorb(List.of(JacobiUpdate.Step.of(JacobiUpdate.accumulate(eb, groups, D, krylov.vector(),
             krylov.alignment(), exponent), D)));
       }
       float[] u = krylov.atoms();
@@ -277,7 +277,7 @@ public final class CoreBenchmark {
     } else {
       t = System.nanoTime();
       AtomBatches batches = AtomBatches.assign(AtomGroups.single(m, p.k), p.atomBatches, p.seed, 0);
-      AtomBatchBlock[] parts = AtomBatchBlock.route(eb, batches);
+      AtomBatchBlock[] parts = AtomBatchBlock.route(eb, batches, D);
       t = lap(stages, "route", t, 0);
       for (AtomBatchBlock part : parts) {
         sseBefore += Blas.sqNorm(part.R.length, part.R, 0);

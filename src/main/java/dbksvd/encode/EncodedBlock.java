@@ -11,9 +11,12 @@ import dbksvd.util.TaskTimes;
  * what the update stage routes to atom batches.
  *
  * <p>Example, d = 3, two samples (rows 17 and 42), one group: {@code rowId = [17, 42]},
- * {@code residual[0] = [r₁₇ (3 floats), r₄₂ (3 floats)]} = Y − D·X column by column,
- * {@code ySqNorm = [‖y₁₇‖², ‖y₄₂‖²]}, {@code rSqNorm} the final residual norms. With Matryoshka groups,
- * {@code residual[g]} is the residual after groups 0..g: the target that group g's atoms are updated against.
+ * {@code residual = [r₁₇ (3 floats), r₄₂ (3 floats)]} = Y − D·X column by column,
+ * {@code ySqNorm = [‖y₁₇‖², ‖y₄₂‖²]}, {@code rSqNorm} the final residual norms.
+ *
+ * <p>With Matryoshka groups, group g's atoms are updated against the residual after groups 0..g. The block keeps
+ * only the final residual and the samples Y (2·d·n floats, not one residual per group): {@link #residuals} replays
+ * the residual of an earlier group from Y and the codes with the operations encoding ran, so it has the same bits.
  */
 public final class EncodedBlock implements java.io.Serializable {
   private static final long serialVersionUID = 1L;
@@ -21,25 +24,117 @@ public final class EncodedBlock implements java.io.Serializable {
   public final int n;
   public final long[] rowId;
   public final SparseCodes codes;
-  /** residual[g]: d × n, the residual after groups 0..g. */
-  public final float[][] residual;
+  /** The final residual (after all groups), d × n. */
+  public final float[] residual;
+  /** With several groups, the samples (d × n) the residuals of the earlier groups are replayed from; else null. */
+  public final float[] Y;
+  /** With several groups, the first atom of each group and m (length groups + 1); else null. */
+  private final int[] groupBounds;
   public final double[] ySqNorm;
   public final double[] rSqNorm;
 
-  public EncodedBlock(int d, long[] rowId, SparseCodes codes, float[][] residual, double[] ySqNorm,
-      double[] rSqNorm) {
+  /** A block coded against one group of atoms, with residual R = Y − DX. */
+  public EncodedBlock(int d, long[] rowId, SparseCodes codes, float[] residual, double[] ySqNorm, double[] rSqNorm) {
+    this(d, rowId, codes, residual, null, null, ySqNorm, rSqNorm);
+  }
+
+  /**
+   * @param Y the samples, d × n (needed with several groups, else may be null)
+   * @param groups the groups the codes were made with
+   */
+  public EncodedBlock(int d, long[] rowId, SparseCodes codes, float[] residual, float[] Y, AtomGroups groups,
+      double[] ySqNorm, double[] rSqNorm) {
     this.d = d;
     this.n = rowId.length;
     this.rowId = rowId;
     this.codes = codes;
     this.residual = residual;
+    boolean several = groups != null && groups.count() > 1;
+    if (several && (Y == null || Y.length != (long) d * n)) {
+      throw new IllegalArgumentException("a block of several groups needs its samples, d × n = " + d + " × " + n);
+    }
+    this.Y = several ? Y : null;
+    if (several) {
+      groupBounds = java.util.Arrays.copyOf(groups.start(), groups.count() + 1);
+      groupBounds[groups.count()] = groups.start()[groups.count() - 1] + groups.size(groups.count() - 1);
+    } else {
+      groupBounds = null;
+    }
     this.ySqNorm = ySqNorm;
     this.rSqNorm = rSqNorm;
   }
 
   /** The final residual (after all groups), d × n. */
   public float[] finalResidual() {
-    return residual[residual.length - 1];
+    return residual;
+  }
+
+  /** The groups the codes were made with (1 without Matryoshka). */
+  public int groups() {
+    return groupBounds == null ? 1 : groupBounds.length - 1;
+  }
+
+  /**
+   * The residuals after groups 0..g, for g in increasing order (a later call with a smaller g starts again from Y).
+   * Each is d × n and valid until the next call; the last group's is {@link #residual} itself.
+   *
+   * @param D the dictionary the block was coded with (d × m)
+   */
+  public Residuals residuals(float[] D) {
+    return new Residuals(D);
+  }
+
+  /** See {@link #residuals}: replays group after group into one buffer of d × n floats. */
+  public final class Residuals {
+    private final float[] D;
+    private float[] r;
+    private int done = -1; // r holds the residual after groups 0..done
+    private float[] coef;
+    private int[] atomOff;
+
+    private Residuals(float[] D) {
+      this.D = D;
+    }
+
+    /** The residual after groups 0..g (d × n). */
+    public float[] of(int g) {
+      int last = groups() - 1;
+      if (g == last) {
+        return residual;
+      }
+      if (g < 0 || g > last) {
+        throw new IllegalArgumentException("group " + g + " of " + (last + 1));
+      }
+      if (r == null || g < done) {
+        r = r == null ? new float[Y.length] : r;
+        System.arraycopy(Y, 0, r, 0, Y.length);
+        done = -1;
+        coef = new float[codes.capacity];
+        atomOff = new int[codes.capacity];
+      }
+      for (int h = done + 1; h <= g; h++) {
+        subtractGroup(h, r, coef, atomOff);
+      }
+      done = g;
+      return r;
+    }
+
+    /** r −= D_h X_h for every sample: one axpy per atom of group h in slot order, as {@link #encode} did. */
+    private void subtractGroup(int h, float[] r, float[] coef, int[] atomOff) {
+      int a0 = groupBounds[h], a1 = groupBounds[h + 1];
+      for (int s = 0; s < n; s++) {
+        int base = s * codes.capacity;
+        int c = 0;
+        for (int t = 0; t < codes.count[s]; t++) {
+          int j = codes.atom[base + t];
+          if (j >= a0 && j < a1) {
+            coef[c] = -codes.value[base + t];
+            atomOff[c++] = j * d;
+          }
+        }
+        Simd.axpyColumns(d, coef, D, atomOff, c, r, s * d);
+      }
+    }
   }
 
   /**
@@ -68,7 +163,6 @@ public final class EncodedBlock implements java.io.Serializable {
       throw new IllegalArgumentException("Y has " + Y.length + " floats, expected d*n = " + d + "*" + n);
     }
     SparseCodes codes = new SparseCodes(n, groups.totalBudget());
-    float[][] residual = new float[groups.count()][];
     double[] ySq = new double[n];
     for (int s = 0; s < n; s++) {
       ySq[s] = Blas.sqNorm(d, Y, s * d);
@@ -152,11 +246,11 @@ public final class EncodedBlock implements java.io.Serializable {
         Simd.axpyColumns(d, coef, dict.D, atomOff, c, r, s * d); // the bits of one axpy per atom, in one pass
         targetSq[s] = Blas.sqNorm(d, r, s * d);
       }
-      residual[g] = r;
-      target = r;
+      target = r; // the next group's target; only the last one is kept
       tt.add(TaskTimes.RESIDUAL, System.nanoTime() - tr);
     }
-    return new EncodedBlock(d, rowId, codes, residual, ySq, targetSq);
+    float[] samples = groups.count() == 1 ? null : Y.length == (long) d * n ? Y : java.util.Arrays.copyOf(Y, d * n);
+    return new EncodedBlock(d, rowId, codes, target, samples, groups, ySq, targetSq);
   }
 
   /** The samples of GEMM call c, side by side in {@code call} (zeros where the lane is empty). */

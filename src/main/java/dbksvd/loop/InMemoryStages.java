@@ -87,7 +87,8 @@ public final class InMemoryStages implements FitLoop.Stages {
     JacobiUpdate.Krylov krylov = new JacobiUpdate.Krylov(D, d, m, passes);
     while (!krylov.done()) {
       long t0 = System.nanoTime();
-      JacobiUpdate.Sums total = JacobiUpdate.accumulate(batch, groups, krylov.vector(), krylov.alignment(), exponent);
+      JacobiUpdate.Sums total = JacobiUpdate.accumulate(batch, groups, D, krylov.vector(), krylov.alignment(),
+          exponent);
       tasks.add(TaskTimes.UPDATE, System.nanoTime() - t0);
       krylov.absorb(List.of(JacobiUpdate.Step.of(total, D)));
     }
@@ -99,7 +100,7 @@ public final class InMemoryStages implements FitLoop.Stages {
   public List<AtomBatchUpdate.Result> updateAtomBatches(AtomBatches batches, TopSingularTriplet lanczos,
       TaskTimes tasks) {
     long t0 = System.nanoTime();
-    AtomBatchBlock[] parts = AtomBatchBlock.route(batch, batches);
+    AtomBatchBlock[] parts = AtomBatchBlock.route(batch, batches, dict.D);
     tasks.add(TaskTimes.ROUTE, System.nanoTime() - t0);
     List<AtomBatchUpdate.Result> results = new ArrayList<>();
     for (int b = 0; b < batches.count(); b++) {

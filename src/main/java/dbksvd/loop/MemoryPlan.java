@@ -15,8 +15,9 @@ import java.util.Map;
  * <p>An executor holds G = DᵀD (m² floats, one copy per JVM), the broadcast D of the iteration, the next one and the
  * Lanczos vectors of the Jacobi passes ((3 + T)·m·d floats), one set of Jacobi sums (m·(d + 3) doubles) and its
  * share of the Lanczos states (2·T·m·d/E floats), each core's GEMM buffers (m_g·c + d·c floats for chunk c), and its
- * share of the batch: rows (n·d/E floats) and residuals (groups·n·d/E floats) and codes (n·k/E ints and floats),
- * which Spark may spill to disk. The driver holds D, the updated D, the next Lanczos vectors and the new atoms
+ * share of the batch: rows (n·d/E floats), final residuals (n·d/E floats), with Matryoshka groups one residual of
+ * an earlier group replayed at a time (n·d/E floats), and codes (n·k/E ints and floats), which Spark may spill to
+ * disk. The driver holds D, the updated D, the next Lanczos vectors and the new atoms
  * (4·m·d floats), the candidates for re-drawn atoms and the initial samples (m·d floats), and, in local mode, the
  * executor's part as well.
  *
@@ -58,7 +59,7 @@ public record MemoryPlan(int m, int d, long n, int k, int groups, int passes, in
   /** Bytes of an executor's share of the batch (cached blocks Spark may spill to disk). */
   public long executorBatch() {
     long share = (n + executors - 1) / executors;
-    return 4L * share * d * (1 + groups) + 8L * share * k;
+    return 4L * share * d * (groups > 1 ? 3 : 2) + 8L * share * k;
   }
 
   public long executorFixedTotal() {

@@ -259,7 +259,8 @@ final class SparkStages implements FitLoop.Stages {
             }
           });
           long t0 = System.nanoTime();
-          JacobiUpdate.Sums[] sums = sumOnCores(blocks, grp, bu == null ? bd.value().D : bu.value(), al, exponent,
+          float[] coded = bd.value().D;
+          JacobiUpdate.Sums[] sums = sumOnCores(blocks, grp, coded, bu == null ? coded : bu.value(), al, exponent,
               bounds, threads);
           seconds.add(Math.min(threads, sums.length) * (System.nanoTime() - t0) / 1e9); // core-seconds
           List<Tuple2<Integer, JacobiUpdate.Sums>> out = new ArrayList<>();
@@ -312,8 +313,8 @@ final class SparkStages implements FitLoop.Stages {
    * out over {@code threads} threads, each summing its ranges over every block (so the executor holds one set of
    * sums, m·(d + 3) doubles, whatever its cores).
    */
-  static JacobiUpdate.Sums[] sumOnCores(List<EncodedBlock> blocks, AtomGroups groups, float[] u, double[] align,
-      int exponent, int[] bounds, int threads) throws Exception {
+  static JacobiUpdate.Sums[] sumOnCores(List<EncodedBlock> blocks, AtomGroups groups, float[] D, float[] u,
+      double[] align, int exponent, int[] bounds, int threads) throws Exception {
     int R = bounds.length - 1;
     int t = Math.max(1, Math.min(threads, R));
     JacobiUpdate.Sums[] out = new JacobiUpdate.Sums[R];
@@ -327,7 +328,7 @@ final class SparkStages implements FitLoop.Stages {
           int[] mine = java.util.Arrays.copyOfRange(bounds, r0, r1 + 1);
           JacobiUpdate.Sums[] acc = null;
           for (EncodedBlock eb : blocks) {
-            JacobiUpdate.Sums[] s = JacobiUpdate.accumulate(eb, groups, u, align, exponent, mine);
+            JacobiUpdate.Sums[] s = JacobiUpdate.accumulate(eb, groups, D, u, align, exponent, mine);
             if (acc == null) {
               acc = s;
             } else {
@@ -364,7 +365,7 @@ final class SparkStages implements FitLoop.Stages {
       if (part.block() == null) {
         return out.iterator();
       }
-      AtomBatchBlock[] split = AtomBatchBlock.route(part.block(), batches);
+      AtomBatchBlock[] split = AtomBatchBlock.route(part.block(), batches, bd.value().D);
       routeSeconds.add((System.nanoTime() - t0) / 1e9);
       for (AtomBatchBlock b : split) {
         if (b.samples() > 0) {

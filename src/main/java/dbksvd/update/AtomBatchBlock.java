@@ -46,8 +46,13 @@ public final class AtomBatchBlock implements Serializable {
     return rowId.length;
   }
 
-  /** Splits an encoded block into one part per atom batch (empty batches get an empty part). */
-  public static AtomBatchBlock[] route(EncodedBlock eb, AtomBatches batches) {
+  /**
+   * Splits an encoded block into one part per atom batch (empty batches get an empty part).
+   *
+   * @param D the dictionary the block was coded with (with Matryoshka groups, the residuals of the earlier groups
+   *     are replayed from it)
+   */
+  public static AtomBatchBlock[] route(EncodedBlock eb, AtomBatches batches, float[] D) {
     int nb = batches.count();
     int d = eb.d;
     SparseCodes codes = eb.codes;
@@ -83,6 +88,25 @@ public final class AtomBatchBlock implements Serializable {
     }
     int[] ns = new int[nb];
     int[] ne = new int[nb];
+    // group by group, the residual columns of the samples that use the group's batches
+    EncodedBlock.Residuals residuals = eb.residuals(D);
+    for (int g = 0; g < eb.groups(); g++) {
+      float[] R = null;
+      Arrays.fill(mark, -1);
+      for (int s = 0; s < eb.n; s++) {
+        int base = s * codes.capacity;
+        for (int t = 0; t < codes.count[s]; t++) {
+          int b = batches.batchOf[codes.atom[base + t]];
+          if (codes.value[base + t] == 0f || batches.group[b] != g || mark[b] == s) {
+            continue;
+          }
+          mark[b] = s;
+          R = R != null ? R : residuals.of(g);
+          System.arraycopy(R, s * d, Rs[b], ns[b]++ * d, d);
+        }
+      }
+    }
+    Arrays.fill(ns, 0);
     Arrays.fill(mark, -1);
     for (int s = 0; s < eb.n; s++) {
       int base = s * codes.capacity;
@@ -96,7 +120,6 @@ public final class AtomBatchBlock implements Serializable {
           mark[b] = s;
           int i = ns[b]++;
           rowIds[b][i] = eb.rowId[s];
-          System.arraycopy(eb.residual[batches.group[b]], s * d, Rs[b], i * d, d);
           ptrs[b][i] = ne[b];
         }
         locals[b][ne[b]] = batches.localOf[j];

@@ -127,19 +127,22 @@ public final class JacobiUpdate {
    * One power step's sums over the samples of a block. Atom j's target is the residual of its group (plain
    * DB-KSVD: the final residual). Atom by atom, so that the atom's sums stay in cache while its samples stream by.
    *
+   * @param D the dictionary the block was coded with (d × m): with Matryoshka groups, the residuals of the earlier
+   *     groups are replayed from it ({@link EncodedBlock#residuals})
    * @param u d × m, the current Lanczos vector of each atom (D itself for the first pass)
    * @param align d_j·u_j ({@link #alignment})
    */
-  public static Sums accumulate(EncodedBlock eb, AtomGroups groups, float[] u, double[] align, int exponent) {
-    return accumulate(eb, groups, u, align, exponent, 0, align.length)[0];
+  public static Sums accumulate(EncodedBlock eb, AtomGroups groups, float[] D, float[] u, double[] align,
+      int exponent) {
+    return accumulate(eb, groups, D, u, align, exponent, 0, align.length)[0];
   }
 
   /**
-   * As {@link #accumulate(EncodedBlock, AtomGroups, float[], double[], int)}, split into the atom ranges
+   * As {@link #accumulate(EncodedBlock, AtomGroups, float[], float[], double[], int)}, split into the atom ranges
    * [bounds[r], bounds[r+1]) (one Sums each): what each reducer of the sums needs.
    */
-  public static Sums[] accumulate(EncodedBlock eb, AtomGroups groups, float[] u, double[] align, int exponent,
-      int... bounds) {
+  public static Sums[] accumulate(EncodedBlock eb, AtomGroups groups, float[] D, float[] u, double[] align,
+      int exponent, int... bounds) {
     final int d = eb.d;
     final int m = align.length;
     final SparseCodes codes = eb.codes;
@@ -178,9 +181,10 @@ public final class JacobiUpdate {
     int[] off = new int[most];
     float[] dots = new float[most];
     double[] vs = new double[most];
+    EncodedBlock.Residuals residuals = eb.residuals(D); // atoms in increasing order: each group replayed once
     for (Sums o : out) {
       for (int j = o.from; j < o.to; j++) {
-        float[] R = eb.residual[groupOf[j]];
+        float[] R = residuals.of(groupOf[j]);
         int c = start[j + 1] - start[j];
         for (int i = 0; i < c; i++) {
           off[i] = sample[start[j] + i] * d;

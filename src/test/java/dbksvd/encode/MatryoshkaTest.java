@@ -98,7 +98,8 @@ class MatryoshkaTest {
       for (int[] budgets : new int[][] {null, {1, 3, 2, 2}}) {
         AtomGroups groups = AtomGroups.matryoshka(3, 64, 8, budgets);
         EncodedBlock eb = EncodedBlock.encode(dict, groups, enc, Y, rowId, 13);
-        assertEquals(groups.count(), eb.residual.length);
+        assertEquals(groups.count(), eb.groups());
+        EncodedBlock.Residuals residuals = eb.residuals(Dd);
         double[] groupSq = new double[groups.count()];
         for (int s = 0; s < n; s++) {
           int[] perGroup = new int[groups.count()];
@@ -120,8 +121,9 @@ class MatryoshkaTest {
                 }
               }
             }
+            float[] Rg = residuals.of(g);
             for (int i = 0; i < 32; i++) {
-              assertEquals(r[i], eb.residual[g][s * 32 + i], 1e-5 * yn, enc.name() + " residual[" + g + "], " + s);
+              assertEquals(r[i], Rg[s * 32 + i], 1e-5 * yn, enc.name() + " residual[" + g + "], " + s);
             }
             groupSq[g] += TestMath.sqNorm(r);
             if (enc instanceof OrthogonalMatchingPursuit) {

@@ -77,7 +77,7 @@ class AtomBatchUpdateTest {
     Dictionary dict = new Dictionary(pr.Dinit, D, M);
     EncodedBlock eb = EncodedBlock.encode(dict, groups, enc, pr.Y, pr.rowId, 32);
     AtomBatches batches = AtomBatches.assign(groups, batchesPerGroup, 7, 0);
-    AtomBatchBlock[] parts = AtomBatchBlock.route(eb, batches);
+    AtomBatchBlock[] parts = AtomBatchBlock.route(eb, batches, pr.Dinit);
     double before = 0, after = 0;
     boolean sawUnused = false;
     for (int b = 0; b < batches.count(); b++) {
@@ -177,7 +177,8 @@ class AtomBatchUpdateTest {
     Encoder enc = new MatchingPursuit(6, 0);
     Dictionary dict = new Dictionary(pr.Dinit, D, M);
     AtomBatches batches = AtomBatches.assign(groups, 3, 9, 2);
-    AtomBatchBlock[] whole = AtomBatchBlock.route(EncodedBlock.encode(dict, groups, enc, pr.Y, pr.rowId, 16), batches);
+    AtomBatchBlock[] whole = AtomBatchBlock.route(EncodedBlock.encode(dict, groups, enc, pr.Y, pr.rowId, 16), batches,
+        dict.D);
     // split the rows: every third row in part A, the others in part B (both keep ascending row ids)
     int na = (n + 2) / 3;
     float[] Ya = new float[na * D];
@@ -193,8 +194,8 @@ class AtomBatchUpdateTest {
         rb[ib++] = pr.rowId[s];
       }
     }
-    AtomBatchBlock[] pa = AtomBatchBlock.route(EncodedBlock.encode(dict, groups, enc, Ya, ra, 5), batches);
-    AtomBatchBlock[] pb = AtomBatchBlock.route(EncodedBlock.encode(dict, groups, enc, Yb, rb, 7), batches);
+    AtomBatchBlock[] pa = AtomBatchBlock.route(EncodedBlock.encode(dict, groups, enc, Ya, ra, 5), batches, dict.D);
+    AtomBatchBlock[] pb = AtomBatchBlock.route(EncodedBlock.encode(dict, groups, enc, Yb, rb, 7), batches, dict.D);
     int entries = 0;
     for (int b = 0; b < batches.count(); b++) {
       AtomBatchBlock merged = AtomBatchBlock.merge(List.of(pb[b], pa[b])); // out of order on purpose
@@ -223,7 +224,7 @@ class AtomBatchUpdateTest {
     EncodedBlock eb = EncodedBlock.encode(new Dictionary(pr.Dinit, D, M), groups, new MatchingPursuit(4, 0), pr.Y,
         pr.rowId, 80);
     AtomBatches batches = AtomBatches.assign(groups, 3, 1, 0);
-    AtomBatchBlock[] parts = AtomBatchBlock.route(eb, batches);
+    AtomBatchBlock[] parts = AtomBatchBlock.route(eb, batches, pr.Dinit);
     for (int b = 0; b < batches.count(); b++) {
       int expect = 0;
       for (int s = 0; s < eb.n; s++) {
@@ -277,7 +278,7 @@ class AtomBatchUpdateTest {
     EncodedBlock eb = EncodedBlock.encode(new Dictionary(Dinit, d, m), groups, new MatchingPursuit(k, 0), Y, rowId,
         64);
     AtomBatches batches = AtomBatches.assign(groups, 1, 3, 0);
-    AtomBatchBlock part = AtomBatchBlock.route(eb, batches)[0];
+    AtomBatchBlock part = AtomBatchBlock.route(eb, batches, Dinit)[0];
     AtomBatchBlock copy = new AtomBatchBlock(part.batch, d, part.rowId, part.R.clone(), part.ptr, part.local,
         part.coef.clone());
     int[] atoms = batches.atoms[0];

@@ -33,7 +33,7 @@ class JacobiUpdateTest {
 
   /** E_j (d × |Ω_j|) of atom j, in double: its group's residual columns plus d_j·x_ij. */
   static double[][] errorColumns(EncodedBlock eb, AtomGroups groups, float[] Dict, int j) {
-    float[] R = eb.residual[groups.groupOfAtoms()[j]];
+    float[] R = eb.residuals(Dict).of(groups.groupOfAtoms()[j]);
     List<double[]> cols = new ArrayList<>();
     for (int s = 0; s < eb.n; s++) {
       float x = eb.codes.get(s, j);
@@ -76,7 +76,7 @@ class JacobiUpdateTest {
     int e = JacobiUpdate.exponent(JacobiUpdate.termBound(eb), eb.n);
     JacobiUpdate.Krylov krylov = new JacobiUpdate.Krylov(Dict, D, M, passes);
     while (!krylov.done()) {
-      krylov.absorb(List.of(JacobiUpdate.Step.of(JacobiUpdate.accumulate(eb, groups, krylov.vector(),
+      krylov.absorb(List.of(JacobiUpdate.Step.of(JacobiUpdate.accumulate(eb, groups, Dict, krylov.vector(),
           krylov.alignment(), e), Dict)));
     }
     return krylov.atoms();
@@ -160,7 +160,7 @@ class JacobiUpdateTest {
     float[] Dict = dict[0];
     int e = JacobiUpdate.exponent(JacobiUpdate.termBound(eb), eb.n);
     double[] align = JacobiUpdate.alignment(Dict, Dict, D, M);
-    JacobiUpdate.Sums whole = JacobiUpdate.accumulate(eb, groups, Dict, align, e);
+    JacobiUpdate.Sums whole = JacobiUpdate.accumulate(eb, groups, Dict, Dict, align, e);
     SplittableRandom rng = new SplittableRandom(4);
     for (int parts : new int[] {2, 3, 7}) {
       int[] part = new int[eb.n];
@@ -170,7 +170,8 @@ class JacobiUpdateTest {
       int[] bounds = JacobiUpdate.ranges(M, 3);
       JacobiUpdate.Sums[] total = null;
       for (int p = parts - 1; p >= 0; p--) { // blocks in reverse order, too
-        JacobiUpdate.Sums[] s = JacobiUpdate.accumulate(subset(eb, part, p), groups, Dict, align, e, bounds);
+        JacobiUpdate.Sums[] s = JacobiUpdate.accumulate(subset(eb, groups, part, p), groups, Dict, Dict, align, e,
+            bounds);
         if (total == null) {
           total = s;
         } else {
@@ -214,19 +215,19 @@ class JacobiUpdateTest {
       ySq[s] = 4 * d;
       rowId[s] = s;
     }
-    EncodedBlock eb = new EncodedBlock(d, rowId, codes, new float[][] {R}, ySq, ySq.clone());
+    EncodedBlock eb = new EncodedBlock(d, rowId, codes, R, ySq, ySq.clone());
     AtomGroups groups = AtomGroups.single(m, k);
     int e = JacobiUpdate.exponent(JacobiUpdate.termBound(eb), n);
     float[] q = TestMath.randomUnitDictionary(d, m, rng);
     double[] align = JacobiUpdate.alignment(Dict, q, d, m);
-    JacobiUpdate.Sums whole = JacobiUpdate.accumulate(eb, groups, q, align, e);
+    JacobiUpdate.Sums whole = JacobiUpdate.accumulate(eb, groups, Dict, q, align, e);
     int[] part = new int[n];
     for (int s = 0; s < n; s++) {
       part[s] = rng.nextInt(5);
     }
     JacobiUpdate.Sums total = null;
     for (int p = 0; p < 5; p++) {
-      JacobiUpdate.Sums one = JacobiUpdate.accumulate(subset(eb, part, p), groups, q, align, e);
+      JacobiUpdate.Sums one = JacobiUpdate.accumulate(subset(eb, groups, part, p), groups, Dict, q, align, e);
       total = total == null ? one : total.add(one);
     }
     assertArrayEquals(whole.w, total.w);
@@ -234,15 +235,16 @@ class JacobiUpdateTest {
     assertArrayEquals(whole.vv, total.vv);
   }
 
-  /** Samples s with part[s] == p, as a block of their own (codes, residuals, norms copied). */
-  static EncodedBlock subset(EncodedBlock eb, int[] part, int p) {
+  /** Samples s with part[s] == p, as a block of their own (codes, samples, residuals, norms copied). */
+  static EncodedBlock subset(EncodedBlock eb, AtomGroups groups, int[] part, int p) {
     int n = 0;
     for (int v : part) {
       n += v == p ? 1 : 0;
     }
     SparseCodes codes = new SparseCodes(n, eb.codes.capacity);
     long[] rowId = new long[n];
-    float[][] residual = new float[eb.residual.length][eb.d * n];
+    float[] residual = new float[eb.d * n];
+    float[] Y = eb.Y == null ? null : new float[eb.d * n];
     double[] ySq = new double[n];
     double[] rSq = new double[n];
     int c = 0;
@@ -256,12 +258,13 @@ class JacobiUpdateTest {
       for (int t = 0; t < eb.codes.count[s]; t++) {
         codes.accumulate(c, eb.codes.atom[s * eb.codes.capacity + t], eb.codes.value[s * eb.codes.capacity + t]);
       }
-      for (int g = 0; g < residual.length; g++) {
-        System.arraycopy(eb.residual[g], s * eb.d, residual[g], c * eb.d, eb.d);
+      System.arraycopy(eb.residual, s * eb.d, residual, c * eb.d, eb.d);
+      if (Y != null) {
+        System.arraycopy(eb.Y, s * eb.d, Y, c * eb.d, eb.d);
       }
       c++;
     }
-    return new EncodedBlock(eb.d, rowId, codes, residual, ySq, rSq);
+    return new EncodedBlock(eb.d, rowId, codes, residual, Y, groups, ySq, rSq);
   }
 
   @Test
@@ -273,8 +276,8 @@ class JacobiUpdateTest {
     int e = JacobiUpdate.exponent(bound, eb.n);
     assertTrue(Math.scalb(bound, e) * eb.n < Math.scalb(1.0, 51), "n terms at the bound stay below 2^51");
     assertTrue(Math.scalb(bound, e) * eb.n > Math.scalb(1.0, 45), "and the grid is not needlessly coarse");
-    JacobiUpdate.Sums s = JacobiUpdate.accumulate(eb, groups, dict[0], JacobiUpdate.alignment(dict[0], dict[0], D,
-        M), e);
+    JacobiUpdate.Sums s = JacobiUpdate.accumulate(eb, groups, dict[0], dict[0],
+        JacobiUpdate.alignment(dict[0], dict[0], D, M), e);
     for (double w : s.w) {
       assertEquals(Math.rint(w), w, "integers");
       assertTrue(Math.abs(w) < Math.scalb(1.0, 51));
