@@ -29,6 +29,9 @@ final class FitCommand extends SparkCommand {
   @Option(names = "--atom-batches", paramLabel = "B", description = "gauss-seidel: atom batches per group")
   Integer atomBatches;
   @Option(names = "--seed", description = "fixes every random choice") Long seed;
+  @Option(names = "--time-budget", paramLabel = "SECONDS", description = "stop after the iteration that crosses "
+      + "this many seconds (or a duration: 10m) and write the model")
+  String timeBudget;
   @Option(names = "--init-dictionary", paramLabel = "PATH", description = "start from a given dictionary: a model "
       + "directory, an (r, d) .npy or a .safetensors W_dec; its r <= m rows become the first atoms")
   String initDictionary;
@@ -43,7 +46,8 @@ final class FitCommand extends SparkCommand {
         "dbksvd.fit.iterations", iterations, "dbksvd.fit.encoder", encoder, "dbksvd.fit.matryoshka", matryoshka,
         "dbksvd.fit.update", update, "dbksvd.fit.update-passes", updatePasses,
         "dbksvd.fit.atom-batches", atomBatches, "dbksvd.fit.seed", seed, "dbksvd.input.column", column,
-        "dbksvd.fit.init-dictionary", initDictionary);
+        "dbksvd.fit.init-dictionary", initDictionary,
+        "dbksvd.fit.time-budget", timeBudget);
   }
 
   @Override

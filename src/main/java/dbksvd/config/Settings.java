@@ -133,6 +133,29 @@ public final class Settings {
     }
   }
 
+  /**
+   * dbksvd.fit.time-budget in seconds: a number of seconds or a duration ("10m", "1h"); 0 = none. Not a fit parameter
+   * (a resumed fit may have another), so not in {@link FitParams}.
+   */
+  public static double timeBudgetSeconds(Config c) {
+    String path = "dbksvd.fit.time-budget";
+    double s;
+    try {
+      s = c.getDouble(path);
+    } catch (ConfigException.WrongType e) {
+      try {
+        s = c.getDuration(path).toNanos() / 1e9;
+      } catch (ConfigException e2) {
+        throw new IllegalArgumentException(path + " must be seconds or a duration such as 10m, got '"
+            + c.getValue(path).unwrapped() + "'");
+      }
+    }
+    if (!(s >= 0) || Double.isInfinite(s)) {
+      throw new IllegalArgumentException(path + " must be 0 (none) or a positive number of seconds, got " + s);
+    }
+    return s;
+  }
+
   /** dbksvd.input.zero-rows: refuse (the default) or skip all-zero embeddings. */
   public static ZeroRows zeroRows(Config c) {
     return ZeroRows.parse(c.getString("dbksvd.input.zero-rows"));

@@ -122,6 +122,14 @@ public final class FitLoop {
   @FunctionalInterface
   public interface AfterIteration {
     void accept(int nextIteration, float[] D) throws IOException;
+
+    /**
+     * Asked after {@link #accept} when iterations remain: whether the fit ends here all the same (a time budget
+     * crossed); the loop then returns D as it stands. Never, by default.
+     */
+    default boolean stop(int nextIteration) {
+      return false;
+    }
   }
 
   /** The whole fit over samples Y (d × N, column-major) in this JVM. */
@@ -132,9 +140,9 @@ public final class FitLoop {
   }
 
   /**
-   * Runs iterations [first, p.iterations()) from D0, a checkpoint's D (d × m), or, when first &lt; 0, the whole fit
-   * from the initial D: D0 then holds the given atoms (d × r, r ≤ m, unit norm; {@code fit --init-dictionary}) that
-   * become atoms 0..r−1, or is null.
+   * Runs iterations [first, p.iterations()) from D0 (or fewer, when {@code after} says stop), a checkpoint's D
+   * (d × m), or, when first &lt; 0, the whole fit from the initial D: D0 then holds the given atoms (d × r, r ≤ m,
+   * unit norm; {@code fit --init-dictionary}) that become atoms 0..r−1, or is null.
    */
   public static Result fit(Stages stages, FitParams p, int first, float[] D0, Consumer<IterationMetrics> listener,
       AfterIteration after) {
@@ -205,6 +213,10 @@ public final class FitLoop {
           after.accept(t + 1, D);
         } catch (IOException e) {
           throw new UncheckedIOException(e);
+        }
+        if (t + 1 < T && after.stop(t + 1)) {
+          LOG.info(() -> "stopping after " + label + " (told to stop)");
+          break;
         }
       }
     }

@@ -38,7 +38,9 @@ public final class FitJob {
    */
   public static FitLoop.Result run(Config c, SparkSession spark, String input, String output, boolean overwrite,
       boolean resume, PrintStream out, Consumer<IterationMetrics> extra) throws IOException {
+    final long start = System.nanoTime(); // the time budget counts from here
     FitParams p = Settings.fitParams(c);
+    final double budget = Settings.timeBudgetSeconds(c);
     String column = c.getString("dbksvd.input.column");
     int interval = c.getInt("dbksvd.fit.checkpoint-interval");
     if (interval < 0) {
@@ -82,6 +84,7 @@ public final class FitJob {
         plan.summary(), Blas.announce());
     long t0 = System.nanoTime();
     final int T = p.iterations();
+    final int[] stoppedAt = {-1}; // the iterations done when the time budget stopped the fit
     FitLoop.Result r = SparkFit.fit(JavaSparkContext.fromSparkContext(spark.sparkContext()), source, p, first, D0,
         im -> {
           lines.add(im.toJson());
@@ -90,9 +93,24 @@ public final class FitJob {
             extra.accept(im);
           }
         },
-        (next, D) -> {
-          if (interval > 0 && next % interval == 0 && next < T) {
-            checkpoints.write(next, D, source.d, p.m(), p, input, source.rows, lines);
+        new FitLoop.AfterIteration() {
+          @Override
+          public void accept(int next, float[] D) throws IOException {
+            double elapsed = (System.nanoTime() - start) / 1e9;
+            if (budget > 0 && next < T && elapsed >= budget) {
+              stoppedAt[0] = next;
+              out.printf("time budget of %s s crossed after iteration %d/%d (%.1f s); writing the model%n",
+                  plain(budget), next, T, elapsed);
+            }
+            // a fit stopped by its budget leaves a checkpoint too (kept with keep-checkpoints): --resume goes on
+            if (interval > 0 && next < T && (next % interval == 0 || stoppedAt[0] == next)) {
+              checkpoints.write(next, D, source.d, p.m(), p, input, source.rows, lines);
+            }
+          }
+
+          @Override
+          public boolean stop(int next) {
+            return stoppedAt[0] == next;
           }
         });
     double seconds = (System.nanoTime() - t0) / 1e9;
@@ -109,6 +127,13 @@ public final class FitJob {
     info.put("fit_seconds", seconds);
     if (state != null && resume) {
       info.put("resumed_at_iteration", state.next());
+    }
+    ObjectNode stopped = info.putObject("stopped");
+    stopped.put("reason", stoppedAt[0] >= 0 ? "time-budget" : "iterations");
+    stopped.put("iterations_done", stoppedAt[0] >= 0 ? stoppedAt[0] : T);
+    stopped.put("iterations", T);
+    if (budget > 0) {
+      stopped.put("time_budget_seconds", budget);
     }
     if (given != null) {
       ObjectNode init = info.putObject("init_dictionary");
@@ -129,6 +154,10 @@ public final class FitJob {
     }
     out.printf("model written to %s (%.1f s)%n", output, seconds);
     return r;
+  }
+
+  private static String plain(double x) {
+    return x == Math.rint(x) ? Long.toString((long) x) : Double.toString(x);
   }
 
   public static String version() {

@@ -104,6 +104,53 @@ class ResumeTest {
     assertEquals(4, json.readTree(new File(resumed, "model.json")).get("resumed_at_iteration").asInt());
   }
 
+  /**
+   * A fit whose time budget is crossed in its first iteration stops there, writes the model and says why in
+   * model.json; its checkpoint (kept) lets --resume finish the fit, to the same bits as a fit never stopped.
+   */
+  @Test
+  void timeBudgetStopsAfterTheIterationThatCrossesItAndResumeFinishesTheFit() throws Exception {
+    String whole = tmp.resolve("budget-whole").toString();
+    FitJob.run(config(3), spark, data, whole, false, false, QUIET, null);
+    ObjectMapper json = new ObjectMapper();
+    var wholeStop = json.readTree(new File(whole, "model.json")).get("stopped");
+    assertEquals("iterations", wholeStop.get("reason").asText());
+    assertEquals(7, wholeStop.get("iterations_done").asInt());
+
+    String out = tmp.resolve("budget").toString();
+    Config budgeted = Settings.load(null, List.of(), Map.of("dbksvd.fit.atoms", 48, "dbksvd.fit.k", 3,
+        "dbksvd.fit.batch-size", 1000, "dbksvd.fit.iterations", 7, "dbksvd.fit.checkpoint-interval", 2,
+        "dbksvd.fit.seed", 3, "dbksvd.fit.time-budget", "1ms", "dbksvd.fit.keep-checkpoints", true));
+    ByteArrayOutputStream said = new ByteArrayOutputStream();
+    FitJob.run(budgeted, spark, data, out, false, false, new PrintStream(said, true, StandardCharsets.UTF_8), null);
+    assertTrue(said.toString(StandardCharsets.UTF_8).contains("time budget of 0.001 s crossed after iteration 1/7"),
+        said.toString());
+    var stop = json.readTree(new File(out, "model.json")).get("stopped");
+    assertEquals("time-budget", stop.get("reason").asText());
+    assertEquals(1, stop.get("iterations_done").asInt());
+    assertEquals(0.001, stop.get("time_budget_seconds").asDouble(), 1e-12);
+    assertEquals(1, Files.readAllLines(Path.of(out, "metrics.jsonl")).size());
+    File ck = tmp.resolve(".budget.checkpoints").toFile();
+    assertArrayEquals(new String[] {"iter-000001"}, ck.list(), "a checkpoint where the budget stopped the fit");
+
+    FitJob.run(config(3), spark, data, out, true, true, QUIET, null);
+    Configuration hc = new Configuration();
+    assertArrayEquals(ModelDir.read(hc, whole).D(), ModelDir.read(hc, out).D(), "resumed to the same bits");
+    assertEquals(1, json.readTree(new File(out, "model.json")).get("resumed_at_iteration").asInt());
+  }
+
+  @Test
+  void timeBudgetMustBeSecondsOrADuration() {
+    assertEquals(600, Settings.timeBudgetSeconds(Settings.load(null, List.of(), Map.of("dbksvd.fit.time-budget",
+        "10m"))), 0);
+    assertEquals(90, Settings.timeBudgetSeconds(Settings.load(null, List.of(), Map.of("dbksvd.fit.time-budget",
+        "90"))), 0);
+    var e = assertThrows(IllegalArgumentException.class, () -> Settings.timeBudgetSeconds(Settings.load(null,
+        List.of(), Map.of("dbksvd.fit.time-budget", "soon"))));
+    assertTrue(e.getMessage().contains("dbksvd.fit.time-budget") && e.getMessage().contains("soon"),
+        e.getMessage());
+  }
+
   @Test
   void checkpointOfAnotherFitIsRefused() throws Exception {
     String out = tmp.resolve("other").toString();
