@@ -5,6 +5,8 @@ import com.typesafe.config.ConfigException;
 import com.typesafe.config.ConfigFactory;
 import com.typesafe.config.ConfigParseOptions;
 import com.typesafe.config.ConfigValue;
+import dbksvd.encode.Encoder;
+import dbksvd.io.ModelDir;
 import dbksvd.loop.FitParams;
 import dbksvd.loop.Init;
 import dbksvd.update.TopSingularTriplet;
@@ -134,6 +136,32 @@ public final class Settings {
   }
 
   /** dbksvd.input.zero-rows: refuse (the default) or skip all-zero embeddings. */
+  /**
+   * The model as {@code encode} and {@code evaluate} code with it: its own encoder and rtol unless
+   * {@code dbksvd.encode.encoder} / {@code dbksvd.encode.rtol} (--encoder / --rtol) name others.
+   */
+  public static ModelDir.Model encodeWith(Config c, ModelDir.Model model) {
+    String name = c.getString("dbksvd.encode.encoder").trim();
+    String rtolText = c.getString("dbksvd.encode.rtol").trim();
+    if (name.isEmpty() && rtolText.isEmpty()) {
+      return model;
+    }
+    Encoder own = model.params().encoder();
+    double rtol = own.rtol();
+    if (!rtolText.isEmpty()) {
+      try {
+        rtol = Double.parseDouble(rtolText);
+      } catch (NumberFormatException e) {
+        throw new IllegalArgumentException("dbksvd.encode.rtol must be a number, got '" + rtolText + "'");
+      }
+    }
+    if (!name.isEmpty() && !Encoder.NAMES.contains(name)) {
+      throw new IllegalArgumentException("dbksvd.encode.encoder must be one of " + String.join(", ", Encoder.NAMES)
+          + ", got '" + name + "'");
+    }
+    return model.withEncoder(name.isEmpty() ? own.name() : name, rtol);
+  }
+
   public static ZeroRows zeroRows(Config c) {
     return ZeroRows.parse(c.getString("dbksvd.input.zero-rows"));
   }

@@ -46,6 +46,11 @@ public final class ModelDir {
     public AtomGroups groups() {
       return params.groups();
     }
+
+    /** The same dictionary coded by another encoder (name as in {@link dbksvd.encode.Encoder#of}) and rtol. */
+    public Model withEncoder(String encoder, double rtol) {
+      return new Model(D, d, m, params.toBuilder().encoder(encoder).rtol(rtol).build(), info);
+    }
   }
 
   public static ObjectNode newInfo() {
