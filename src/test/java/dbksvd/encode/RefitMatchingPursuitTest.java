@@ -245,6 +245,53 @@ class RefitMatchingPursuitTest {
     assertEquals(2, mp.count[0], "MP used the same two atoms only");
   }
 
+  /**
+   * encodePair gives the codes of two encode calls bit for bit, and the same returned norms: also when rtol stops
+   * one sample first, when one drops an atom before the other, for a zero sample, and in a sub-range of the atoms.
+   */
+  @Test
+  void pairsCodeLikeSingles() {
+    SplittableRandom rng = new SplittableRandom(164);
+    int d = 24, m = 60, k = 5, n = 41;
+    float[] D = TestMath.randomUnitDictionary(d, m, rng);
+    Dictionary dict = new Dictionary(D, d, m);
+    float[] Y = TestMath.gaussianMatrix(d, n, rng);
+    java.util.Arrays.fill(Y, 5 * d, 6 * d, 0f); // a zero sample: its first a is 0
+    for (double rtol : new double[] {0, 0.5, 0.9}) {
+      for (int[] range : new int[][] {{0, m}, {20, 25}}) {
+        RefitMatchingPursuit enc = new RefitMatchingPursuit(k, rtol);
+        Object scratch = enc.newScratch(range[1]);
+        float[] P = new float[range[1] * n];
+        dbksvd.linalg.Blas.correlations(D, d, range[0], range[1], Y, 0, n, P);
+        float[] P2 = P.clone();
+        SparseCodes single = new SparseCodes(n, k);
+        SparseCodes paired = new SparseCodes(n, k);
+        double[] r1 = new double[n];
+        for (int s = 0; s < n; s++) {
+          r1[s] = enc.encode(dict, range[0], range[1], P, s * range[1], TestMath.sqNorm(d, Y, s * d), single, s,
+              scratch);
+        }
+        for (int s = 0; s + 1 < n; s += 2) {
+          enc.encodePair(dict, range[0], range[1], P2, s * range[1], TestMath.sqNorm(d, Y, s * d), s,
+              (s + 1) * range[1], TestMath.sqNorm(d, Y, (s + 1) * d), s + 1, paired, scratch);
+        }
+        enc.encode(dict, range[0], range[1], P2, (n - 1) * range[1], TestMath.sqNorm(d, Y, (n - 1) * d), paired,
+            n - 1, scratch);
+        for (int s = 0; s < n; s++) {
+          String at = "rtol " + rtol + " range " + range[0] + "+" + range[1] + " sample " + s;
+          assertEquals(single.count[s], paired.count[s], at);
+          for (int t = 0; t < single.count[s]; t++) {
+            assertEquals(single.atom[s * k + t], paired.atom[s * k + t], at);
+            assertEquals(Float.floatToIntBits(single.value[s * k + t]), Float.floatToIntBits(paired.value[s * k + t]),
+                at);
+          }
+        }
+        assertEquals(0, single.count[5], "the zero sample gets no atom");
+        assertTrue(r1[5] == 0.0);
+      }
+    }
+  }
+
   @Test
   void singularGramGetsTheRidge() {
     // two identical atoms in Ω: G_ΩΩ = [[1, 1], [1, 1]] is singular; the ridge gives the minimum-norm split
@@ -253,11 +300,11 @@ class RefitMatchingPursuitTest {
     int[] omega = {0, 1};
     float[] p0 = {2, 2, 0};
     double[] L = new double[4], sol = new double[2], rhs = new double[2];
-    assertTrue(RefitMatchingPursuit.refit(G, m, 0, omega, 2, p0, L, sol, rhs, 2));
+    assertTrue(RefitMatchingPursuit.refit(G, m, 0, omega, 2, p0, 0, L, sol, rhs, 2));
     assertEquals(1.0, sol[0], 1e-5);
     assertEquals(1.0, sol[1], 1e-5);
     float[] nan = {Float.NaN, 2, 0};
-    assertTrue(!RefitMatchingPursuit.refit(G, m, 0, omega, 2, nan, L, sol, rhs, 2), "NaN: no refit");
+    assertTrue(!RefitMatchingPursuit.refit(G, m, 0, omega, 2, nan, 0, L, sol, rhs, 2), "NaN: no refit");
   }
 
   @Test
