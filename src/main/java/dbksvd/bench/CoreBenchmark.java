@@ -42,7 +42,7 @@ import java.util.Locale;
  *
  * <p>Then the encoders side by side ({@link #encoderCosts}): mp, mp-refit and omp, each with k and rtol = 0 over the
  * same P, coded in pairs as {@link EncodedBlock} does; per-sample time as a ratio to mp's and to the DᵀY GEMM's per
- * sample (2·m·d flops at the measured SGEMM rate), best of {@link #RUNS} interleaved runs after a warm-up.
+ * sample (2·m·d flops at the measured SGEMM rate), the best of {@link #RUNS} interleaved runs per slice of samples.
  *
  * <p>After the stage table: the update's own split (forming E in place, the top-triplet solver and within it
  * forming K = EᵀE on the Gram path, the final downdate R = E − u·xᵀ) and the solver's counters. {@code --tol} sets
@@ -202,7 +202,7 @@ public final class CoreBenchmark {
       System.out.printf(Locale.ROOT, "%-9s %11.2f %7.2f %11.2f %8.4f %7.2f%n", e.name, 1e6 * e.seconds / p.n,
           e.seconds / encoders.get(0).seconds, e.seconds / p.n / gemmPerSample, e.relErr, e.meanAtoms);
     }
-    System.out.printf(Locale.ROOT, "(per sample, k=%d steps/atoms, rtol 0, best of %d; the DtY GEMM's share per sample:"
+    System.out.printf(Locale.ROOT, "(per sample, k=%d steps/atoms, rtol 0, best of %d per slice; the DtY GEMM's share per sample:"
         + " 2*m*d flops = %.2f us at %.1f GFLOP/s)%n", p.k, RUNS, 1e6 * gemmPerSample, rate / 1e9);
 
     if (p.json != null) {
@@ -226,16 +226,19 @@ public final class CoreBenchmark {
     return runs;
   }
 
-  /** Timed runs per encoder, interleaved; the best is kept. */
-  static final int RUNS = 3;
+  /** Timed runs per encoder and slice of samples, interleaved; the best is kept. */
+  static final int RUNS = 5;
+  /** Samples per timed slice: short enough that a burst of other load spoils one run of one slice, not all. */
+  static final int SLICE = 256;
 
   /** One encoder's time over all n samples (best of the timed runs) and its ‖Y − DX‖/‖Y‖ from the returned norms. */
   record EncoderCost(String name, double seconds, double relErr, double meanAtoms) {}
 
   /**
    * Each encoder (mp first: the ratios' base) over the same P = DᵀY, k and rtol 0, samples coded in pairs as
-   * {@link EncodedBlock} codes them; the JIT warmed on the first samples, then {@link #RUNS} interleaved timed runs
-   * per encoder, the best kept. P is restored (outside the timer) before every run: the encoders overwrite it.
+   * {@link EncodedBlock} codes them; the JIT warmed on the first samples, then slice by slice of {@link #SLICE}
+   * samples, {@link #RUNS} runs of each encoder in turn, the best per slice and encoder summed (robust to other load on
+   * the machine). P is restored (outside the timer) before every run: the encoders overwrite it.
    */
   static List<EncoderCost> encoderCosts(float[] D, float[] Y, Params p) {
     final int d = p.d, m = p.m, n = p.n;
@@ -254,48 +257,59 @@ public final class CoreBenchmark {
     List<Encoder> encoders = List.of(Encoder.of("mp", p.k, 0), Encoder.of("mp-refit", p.k, 0),
         Encoder.of("omp", p.k, 0));
     float[] P = new float[m * n];
-    double[] best = new double[encoders.size()];
-    double[] rSum = new double[encoders.size()];
-    double[] atoms = new double[encoders.size()];
-    java.util.Arrays.fill(best, Double.MAX_VALUE);
-    int warm = Math.min(n, 512);
-    for (Encoder enc : encoders) {
-      System.arraycopy(P0, 0, P, 0, m * warm);
-      codeAll(enc, dict, P, ySq, warm, m);
+    int e3 = encoders.size();
+    double[] rSum = new double[e3];
+    double[] atoms = new double[e3];
+    double[] total = new double[e3];
+    SparseCodes[] X = new SparseCodes[e3];
+    Object[] scratch = new Object[e3];
+    for (int e = 0; e < e3; e++) {
+      X[e] = new SparseCodes(n, p.k);
+      scratch[e] = encoders.get(e).newScratch(m);
+      System.arraycopy(P0, 0, P, 0, m * Math.min(n, 512)); // JIT warm-up
+      codeRange(encoders.get(e), dict, P, ySq, 0, Math.min(n, 512), m, X[e], scratch[e]);
     }
-    for (int run = 0; run < RUNS; run++) {
-      for (int e = 0; e < encoders.size(); e++) {
-        System.arraycopy(P0, 0, P, 0, P.length);
-        long t = System.nanoTime();
-        SparseCodes X = codeAll(encoders.get(e), dict, P, ySq, n, m);
-        best[e] = Math.min(best[e], (System.nanoTime() - t) / 1e9);
-        rSum[e] = residualSum(D, Y, X, d, n);
-        long l0 = 0;
-        for (int s = 0; s < n; s++) {
-          l0 += X.l0(s);
+    // slice by slice, each encoder RUNS times in turn on the same slice; the best time per slice and encoder kept
+    for (int s0 = 0; s0 < n; s0 += SLICE) {
+      int s1 = Math.min(n, s0 + SLICE);
+      double[] best = new double[e3];
+      java.util.Arrays.fill(best, Double.MAX_VALUE);
+      for (int run = 0; run < RUNS; run++) {
+        for (int e = 0; e < e3; e++) {
+          System.arraycopy(P0, s0 * m, P, s0 * m, (s1 - s0) * m);
+          java.util.Arrays.fill(X[e].count, s0, s1, 0);
+          long t = System.nanoTime();
+          codeRange(encoders.get(e), dict, P, ySq, s0, s1, m, X[e], scratch[e]);
+          best[e] = Math.min(best[e], (System.nanoTime() - t) / 1e9);
         }
-        atoms[e] = (double) l0 / n;
+      }
+      for (int e = 0; e < e3; e++) {
+        total[e] += best[e];
       }
     }
     List<EncoderCost> out = new ArrayList<>();
-    for (int e = 0; e < encoders.size(); e++) {
-      out.add(new EncoderCost(encoders.get(e).name(), best[e], Math.sqrt(rSum[e] / sumY), atoms[e]));
+    for (int e = 0; e < e3; e++) {
+      rSum[e] = residualSum(D, Y, X[e], d, n);
+      long l0 = 0;
+      for (int s = 0; s < n; s++) {
+        l0 += X[e].l0(s);
+      }
+      atoms[e] = (double) l0 / n;
+      out.add(new EncoderCost(encoders.get(e).name(), total[e], Math.sqrt(rSum[e] / sumY), atoms[e]));
     }
     return out;
   }
 
-  /** Codes samples 0..n−1 of P (in pairs, the last alone when n is odd). */
-  private static SparseCodes codeAll(Encoder enc, Dictionary dict, float[] P, double[] ySq, int n, int m) {
-    Object scratch = enc.newScratch(m);
-    SparseCodes X = new SparseCodes(n, enc.k());
-    int s = 0;
-    for (; s + 1 < n; s += 2) {
+  /** Codes samples s0..s1−1 of P (in pairs, the last alone when the count is odd). */
+  private static void codeRange(Encoder enc, Dictionary dict, float[] P, double[] ySq, int s0, int s1, int m,
+      SparseCodes X, Object scratch) {
+    int s = s0;
+    for (; s + 1 < s1; s += 2) {
       enc.encodePair(dict, 0, m, P, s * m, ySq[s], s, (s + 1) * m, ySq[s + 1], s + 1, X, scratch);
     }
-    if (s < n) {
+    if (s < s1) {
       enc.encode(dict, 0, m, P, s * m, ySq[s], X, s, scratch);
     }
-    return X;
   }
 
   /** Σ‖y − Dx‖² over the n samples, the residuals formed as {@link EncodedBlock} forms them. */
