@@ -33,7 +33,8 @@ final class EncodeCommand extends SparkCommand {
 
   @Override
   int run(Config c, SparkSession spark) throws Exception {
-    ModelDir.Model mdl = Settings.encodeWith(c, ModelDir.read(spark.sparkContext().hadoopConfiguration(), model));
+    ModelDir.Model read = ModelDir.read(spark.sparkContext().hadoopConfiguration(), model);
+    ModelDir.Model mdl = read.withEncoder(Settings.encoderFor(c, read.params().encoder()));
     String codes = c.getString("dbksvd.encode.output-column");
     long rows = SparkEncode.run(spark, mdl, input, c.getString("dbksvd.input.column"), output, codes,
         c.getInt("dbksvd.encode.chunk"), overwrite, Settings.zeroRows(c));

@@ -6,7 +6,6 @@ import com.typesafe.config.ConfigFactory;
 import com.typesafe.config.ConfigParseOptions;
 import com.typesafe.config.ConfigValue;
 import dbksvd.encode.Encoder;
-import dbksvd.io.ModelDir;
 import dbksvd.loop.FitParams;
 import dbksvd.loop.Init;
 import dbksvd.update.TopSingularTriplet;
@@ -137,16 +136,16 @@ public final class Settings {
 
   /** dbksvd.input.zero-rows: refuse (the default) or skip all-zero embeddings. */
   /**
-   * The model as {@code encode} and {@code evaluate} code with it: its own encoder and rtol unless
-   * {@code dbksvd.encode.encoder} / {@code dbksvd.encode.rtol} (--encoder / --rtol) name others.
+   * The encoder {@code encode} and {@code evaluate} code with: the model's own ({@code own}), unless
+   * {@code dbksvd.encode.encoder} / {@code dbksvd.encode.rtol} (--encoder / --rtol) name another or another rtol;
+   * k stays the model's.
    */
-  public static ModelDir.Model encodeWith(Config c, ModelDir.Model model) {
+  public static Encoder encoderFor(Config c, Encoder own) {
     String name = c.getString("dbksvd.encode.encoder").trim();
     String rtolText = c.getString("dbksvd.encode.rtol").trim();
     if (name.isEmpty() && rtolText.isEmpty()) {
-      return model;
+      return own;
     }
-    Encoder own = model.params().encoder();
     double rtol = own.rtol();
     if (!rtolText.isEmpty()) {
       try {
@@ -159,7 +158,7 @@ public final class Settings {
       throw new IllegalArgumentException("dbksvd.encode.encoder must be one of " + String.join(", ", Encoder.NAMES)
           + ", got '" + name + "'");
     }
-    return model.withEncoder(name.isEmpty() ? own.name() : name, rtol);
+    return Encoder.of(name.isEmpty() ? own.name() : name, own.k(), rtol);
   }
 
   public static ZeroRows zeroRows(Config c) {

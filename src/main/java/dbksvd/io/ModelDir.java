@@ -47,9 +47,12 @@ public final class ModelDir {
       return params.groups();
     }
 
-    /** The same dictionary coded by another encoder (name as in {@link dbksvd.encode.Encoder#of}) and rtol. */
-    public Model withEncoder(String encoder, double rtol) {
-      return new Model(D, d, m, params.toBuilder().encoder(encoder).rtol(rtol).build(), info);
+    /** The same dictionary coded by another encoder (its name and rtol; k stays the model's). */
+    public Model withEncoder(dbksvd.encode.Encoder encoder) {
+      if (encoder.equals(params.encoder())) {
+        return this;
+      }
+      return new Model(D, d, m, params.toBuilder().encoder(encoder.name()).rtol(encoder.rtol()).build(), info);
     }
   }
 
