@@ -11,11 +11,13 @@ import dbksvd.linalg.Simd;
  * ‖r‖ ≤ rtol·‖y‖. Re-picking an atom accumulates, so the steps may revisit atoms; as soon as a step brings the
  * number of distinct atoms to k + 1, the atom of smallest |x| is dropped and the selection stops, so the support Ω
  * holds exactly k atoms unless the residual reached rtol first (or p ran out: a zero or NaN maximum, or 4k steps on
- * fewer than k + 1 atoms).
+ * fewer than k + 1 atoms). KSVD.jl tests rtol before the count, so when both hold after the same step it keeps k + 1
+ * atoms; here the drop comes first and a code never holds more than k (its slots in {@link SparseCodes}).
  *
  * <p>Refit: x_Ω solves G_ΩΩ·x_Ω = P_Ω, with P_Ω the original correlations d_jᵀy (kept in the scratch before the
- * steps change p), by a Cholesky factorisation of G_ΩΩ in double. When G_ΩΩ is numerically singular (a pivot below
- * {@link #PIVOT_FLOOR}, e.g. two nearly equal atoms in Ω), it is factorised again with {@link #RIDGE} added to its
+ * steps change p), by a Cholesky factorisation of G_ΩΩ in double: the normal equations on G, where KSVD.jl solves
+ * D_Ω \ y by QR on the atoms (no product with y here). When G_ΩΩ is numerically singular (a squared pivot not above
+ * {@link #PIVOT_FLOOR} times its largest diagonal entry, e.g. two nearly equal atoms in Ω), it is factorised again with {@link #RIDGE} added to its
  * diagonal; if that also fails, or the solution is not finite, Ω keeps its matching pursuit coefficients.
  *
  * <p>The returned ‖r‖² is ‖y‖² − 2·xᵀP_Ω + xᵀG_ΩΩx (clamped at 0) for the final coefficients; callers that need
@@ -28,7 +30,7 @@ import dbksvd.linalg.Simd;
 public record RefitMatchingPursuit(int k, double rtol) implements Encoder {
   /** Matching pursuit steps allowed per distinct atom of the budget (KSVD.jl's max_iter = 4·max_nnz). */
   public static final int STEPS_PER_ATOM = 4;
-  /** Smallest accepted Cholesky pivot, relative to the largest diagonal entry of G_ΩΩ. */
+  /** Smallest accepted squared Cholesky pivot, relative to the largest diagonal entry of G_ΩΩ. */
   public static final double PIVOT_FLOOR = 1e-10;
   /** Ridge added to G_ΩΩ's diagonal (relative to its largest entry) when a pivot falls below the floor. */
   public static final double RIDGE = 1e-6;
