@@ -9,7 +9,7 @@
     codes.residual                            # (n, d) float32, Y - X D as the Java encoder computes it
 
 A model directory (see README "Output layout") holds dictionary.npy, float32 (m, d) with atom j in row j, and
-model.json: params.encoder ("mp" or "omp"), params.k, params.rtol and the atom groups (groups.start, groups.budget;
+model.json: params.encoder ("mp", "mp-refit" or "omp"), params.k, params.rtol and the atom groups (groups.start, groups.budget;
 one group [0, m) with budget k unless the model is Matryoshka).
 
 The encoders follow the Java code step for step (src/main/java/dbksvd/encode/):
@@ -20,6 +20,11 @@ The encoders follow the Java code step for step (src/main/java/dbksvd/encode/):
   MatchingPursuit        P = D_g Y (correlations); per step: j = the first index of the largest |P| (Simd.argmaxAbs),
                          a = P[j]; stop when the tracked ||r||^2 <= rtol^2 ||target||^2 or a == 0; x_j += a;
                          P -= a G[:, j] then P[j] = 0 (float32, a product then a difference); ||r||^2 -= a^2 (float64).
+  RefitMatchingPursuit   the MatchingPursuit steps, up to 4k of them, an atom picked again accumulating (float32),
+                         until k + 1 distinct atoms: the one of smallest |x| (the first on ties) is dropped; then
+                         G_OO x = P0_O on that support O with the original correlations P0, by Cholesky in float64
+                         (G_OO from its lower triangle; a ridge of 1e-6 max diag when a pivot^2 <= 1e-10 max diag; the
+                         MP coefficients if that fails too), the coefficients rounded to float32.
   OrthogonalMatchingPursuit  Batch-OMP: the Cholesky factor of G_II in float64, the correlation update
                          alpha = alpha0 - sum_r gamma_r G[:, I_r] in float32 (gamma rounded to float32, columns in
                          support order), the tracked error eps -= delta - delta_prev; stop at k atoms, eps <= rtol^2
@@ -134,8 +139,8 @@ class Model:
             raise ValueError("the dictionary has a NaN or infinite value")
         self.D = np.ascontiguousarray(D)
         self.m, self.d = D.shape
-        if encoder not in ("mp", "omp"):
-            raise ValueError(f"unknown encoder {encoder!r}; expected mp or omp")
+        if encoder not in ("mp", "mp-refit", "omp"):
+            raise ValueError(f"unknown encoder {encoder!r}; expected mp, mp-refit or omp")
         self.encoder = encoder
         if group_start is None:
             group_start, group_budget = [0, self.m], [k]
@@ -229,6 +234,8 @@ class Model:
             Gg = GT[a0:a1, a0:a1]
             if self.encoder == "mp":
                 _matching_pursuit(P, Gg, a0, budget, self.rtol, target_sq, codes)
+            elif self.encoder == "mp-refit":
+                _refit_matching_pursuit(P, Gg, a0, budget, self.rtol, target_sq, codes)
             else:
                 _batch_omp(P, Gg, a0, budget, self.rtol, target_sq, codes)
             # residual after this group, exactly: target - sum over the group's slots of value * atom, in slot order
@@ -272,6 +279,81 @@ def _matching_pursuit(P, Gg, a0, k, rtol, target_sq, codes):
         P[rows, jj] = 0  # exact: the residual is orthogonal to the atom just used
         j[rows] = _argmax_abs(P[rows])
         r2[rows] -= a.astype(np.float64) ** 2
+
+
+def _refit_matching_pursuit(P, Gg, a0, k, rtol, target_sq, codes):
+    """RefitMatchingPursuit.encode for every row of P at once (P is overwritten)."""
+    n = P.shape[0]
+    P0 = P.copy()
+    atoms = np.full((n, k + 1), -1, dtype=np.int64)  # range-relative, in order of first pick
+    x = np.zeros((n, k + 1), dtype=np.float32)
+    size = np.zeros(n, dtype=np.int64)
+    r2 = target_sq.copy()
+    stop = rtol * rtol * target_sq
+    active = np.ones(n, dtype=bool)
+    j = _argmax_abs(P)
+    for _ in range(4 * k):
+        active &= ~(r2 <= stop)
+        rows = np.nonzero(active)[0]
+        a = P[rows, j[rows]]
+        bad = (a == 0) | np.isnan(a)
+        active[rows[bad]] = False
+        rows, a = rows[~bad], a[~bad]
+        if rows.size == 0:
+            break
+        jj = j[rows]
+        hit = atoms[rows] == jj[:, None]
+        has = hit.any(axis=1)
+        pos = np.where(has, hit.argmax(axis=1), size[rows])
+        x[rows, pos] = np.where(has, x[rows, pos] + a, a)
+        atoms[rows, pos] = jj
+        size[rows] += ~has
+        full = size[rows] > k
+        if full.any():  # k + 1 distinct atoms: drop the smallest |x| and stop
+            fr = rows[full]
+            keep = np.ones((fr.size, k + 1), dtype=bool)
+            keep[np.arange(fr.size), np.abs(x[fr]).argmin(axis=1)] = False
+            atoms[fr, :k] = atoms[fr][keep].reshape(-1, k)
+            x[fr, :k] = x[fr][keep].reshape(-1, k)
+            atoms[fr, k], x[fr, k], size[fr] = -1, 0, k
+            active[fr] = False
+            rows, a, jj = rows[~full], a[~full], jj[~full]
+            if rows.size == 0:
+                continue
+        P[rows] -= a[:, None] * Gg[jj]
+        P[rows, jj] = 0
+        j[rows] = _argmax_abs(P[rows])
+        r2[rows] -= a.astype(np.float64) ** 2
+    sol = x[:, :k].copy()
+    for s in np.nonzero(size)[0]:
+        om = atoms[s, :size[s]]
+        sub = Gg[np.ix_(om, om)].astype(np.float64)  # [r, c]: column om[r] of G, entry om[c], as Java reads it
+        A = np.tril(sub) + np.tril(sub, -1).T
+        b = P0[s, om].astype(np.float64)
+        max_diag = float(np.max(np.diag(A)))
+        c = _cholesky_solve(A, b, max_diag)
+        if c is None:
+            c = _cholesky_solve(A + 1e-6 * max_diag * np.eye(len(om)), b, max_diag)
+        if c is not None:
+            sol[s, :size[s]] = c.astype(np.float32)
+    for t in range(k):
+        rows = np.nonzero(size > t)[0]
+        if rows.size:
+            codes._accumulate(rows, (a0 + atoms[rows, t]).astype(np.int32), sol[rows, t])
+
+
+def _cholesky_solve(A, b, max_diag):
+    """A^-1 b by Cholesky, None when a pivot^2 is not above 1e-10 max_diag or the solution is not finite."""
+    if not max_diag > 0:
+        return None
+    try:
+        L = np.linalg.cholesky(A)
+    except np.linalg.LinAlgError:
+        return None
+    if not (np.diag(L) ** 2 > 1e-10 * max_diag).all():
+        return None
+    c = np.linalg.solve(L.T, np.linalg.solve(L, b))
+    return c if np.isfinite(c).all() else None
 
 
 def _argmax_abs_positive(alpha, exclude=()):

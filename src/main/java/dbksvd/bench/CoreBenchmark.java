@@ -3,6 +3,7 @@ package dbksvd.bench;
 import dbksvd.encode.AtomGroups;
 import dbksvd.encode.Dictionary;
 import dbksvd.encode.EncodedBlock;
+import dbksvd.encode.Encoder;
 import dbksvd.encode.MatchingPursuit;
 import dbksvd.encode.SparseCodes;
 import dbksvd.linalg.Blas;
@@ -38,6 +39,10 @@ import java.util.Locale;
  *
  * <pre>bin/bench-core --dim 2304 --atoms 4096 --samples 8192 --k 20 [--seed 0] [--batches 4] [--chunk 1024]
  *     [--snr 20] [--reps 1] [--json FILE] [--tol 1e-7]</pre>
+ *
+ * <p>Then the encoders side by side ({@link #encoderCosts}): mp, mp-refit and omp, each with k and rtol = 0 over the
+ * same P, coded in pairs as {@link EncodedBlock} does; per-sample time as a ratio to mp's and to the DᵀY GEMM's per
+ * sample (2·m·d flops at the measured SGEMM rate), the best of {@link #RUNS} interleaved runs per slice of samples.
  *
  * <p>After the stage table: the update's own split (forming E in place, the top-triplet solver and within it
  * forming K = EᵀE on the Gram path, the final downdate R = E − u·xᵀ) and the solver's counters. {@code --tol} sets
@@ -188,8 +193,21 @@ public final class CoreBenchmark {
         TopSingularTriplet.GRAM_MAX, u.steps, (double) u.steps / Math.max(1, u.calls), u.restarts, u.freshStarts,
         p.tol);
 
+    List<EncoderCost> encoders = encoderCosts(D, Y, p);
+    double gemmPerSample = 2.0 * p.m * p.d / rate;
+    System.out.println();
+    System.out.printf(Locale.ROOT, "%-9s %11s %7s %11s %8s %7s%n", "encoder", "us/sample", "x mp", "x DtY GEMM",
+        "|r|/|y|", "atoms");
+    for (EncoderCost e : encoders) {
+      System.out.printf(Locale.ROOT, "%-9s %11.2f %7.2f %11.2f %8.4f %7.2f%n", e.name, 1e6 * e.seconds / p.n,
+          e.seconds / encoders.get(0).seconds, e.seconds / p.n / gemmPerSample, e.relErr, e.meanAtoms);
+    }
+    System.out.printf(Locale.ROOT, "(per sample, k=%d steps/atoms, rtol 0, best of %d per slice; the DtY GEMM's share per sample:"
+        + " 2*m*d flops = %.2f us at %.1f GFLOP/s)%n", p.k, RUNS, 1e6 * gemmPerSample, rate / 1e9);
+
     if (p.json != null) {
-      Files.writeString(Path.of(p.json), json(p, cores, threads, coretype, runs, rate, pass, gemmOnly, roofline),
+      Files.writeString(Path.of(p.json), json(p, cores, threads, coretype, runs, rate, pass, gemmOnly, roofline,
+          encoders),
           StandardCharsets.UTF_8);
       System.out.println("wrote " + p.json);
     }
@@ -206,6 +224,111 @@ public final class CoreBenchmark {
       runs[r] = (System.nanoTime() - t) / 1e9;
     }
     return runs;
+  }
+
+  /** Timed runs per encoder and slice of samples, interleaved; the best is kept. */
+  static final int RUNS = 5;
+  /** Samples per timed slice: short enough that a burst of other load spoils one run of one slice, not all. */
+  static final int SLICE = 256;
+
+  /** One encoder's time over all n samples (best of the timed runs) and its ‖Y − DX‖/‖Y‖ from the returned norms. */
+  record EncoderCost(String name, double seconds, double relErr, double meanAtoms) {}
+
+  /**
+   * Each encoder (mp first: the ratios' base) over the same P = DᵀY, k and rtol 0, samples coded in pairs as
+   * {@link EncodedBlock} codes them; the JIT warmed on the first samples, then slice by slice of {@link #SLICE}
+   * samples, {@link #RUNS} runs of each encoder in turn, the best per slice and encoder summed (robust to other load on
+   * the machine). P is restored (outside the timer) before every run: the encoders overwrite it.
+   */
+  static List<EncoderCost> encoderCosts(float[] D, float[] Y, Params p) {
+    final int d = p.d, m = p.m, n = p.n;
+    Dictionary dict = new Dictionary(D, d, m);
+    float[] P0 = new float[m * n];
+    for (int s0 = 0; s0 < n; s0 += p.chunk) {
+      int nc = Math.min(p.chunk, n - s0);
+      Blas.sgemm("T", "N", m, nc, d, 1f, D, 0, d, Y, s0 * d, d, 0f, P0, s0 * m, m);
+    }
+    double[] ySq = new double[n];
+    double sumY = 0;
+    for (int s = 0; s < n; s++) {
+      ySq[s] = Blas.sqNorm(d, Y, s * d);
+      sumY += ySq[s];
+    }
+    List<Encoder> encoders = List.of(Encoder.of("mp", p.k, 0), Encoder.of("mp-refit", p.k, 0),
+        Encoder.of("omp", p.k, 0));
+    float[] P = new float[m * n];
+    int e3 = encoders.size();
+    double[] rSum = new double[e3];
+    double[] atoms = new double[e3];
+    double[] total = new double[e3];
+    SparseCodes[] X = new SparseCodes[e3];
+    Object[] scratch = new Object[e3];
+    for (int e = 0; e < e3; e++) {
+      X[e] = new SparseCodes(n, p.k);
+      scratch[e] = encoders.get(e).newScratch(m);
+      System.arraycopy(P0, 0, P, 0, m * Math.min(n, 512)); // JIT warm-up
+      codeRange(encoders.get(e), dict, P, ySq, 0, Math.min(n, 512), m, X[e], scratch[e]);
+    }
+    // slice by slice, each encoder RUNS times in turn on the same slice; the best time per slice and encoder kept
+    for (int s0 = 0; s0 < n; s0 += SLICE) {
+      int s1 = Math.min(n, s0 + SLICE);
+      double[] best = new double[e3];
+      java.util.Arrays.fill(best, Double.MAX_VALUE);
+      for (int run = 0; run < RUNS; run++) {
+        for (int e = 0; e < e3; e++) {
+          System.arraycopy(P0, s0 * m, P, s0 * m, (s1 - s0) * m);
+          java.util.Arrays.fill(X[e].count, s0, s1, 0);
+          long t = System.nanoTime();
+          codeRange(encoders.get(e), dict, P, ySq, s0, s1, m, X[e], scratch[e]);
+          best[e] = Math.min(best[e], (System.nanoTime() - t) / 1e9);
+        }
+      }
+      for (int e = 0; e < e3; e++) {
+        total[e] += best[e];
+      }
+    }
+    List<EncoderCost> out = new ArrayList<>();
+    for (int e = 0; e < e3; e++) {
+      rSum[e] = residualSum(D, Y, X[e], d, n);
+      long l0 = 0;
+      for (int s = 0; s < n; s++) {
+        l0 += X[e].l0(s);
+      }
+      atoms[e] = (double) l0 / n;
+      out.add(new EncoderCost(encoders.get(e).name(), total[e], Math.sqrt(rSum[e] / sumY), atoms[e]));
+    }
+    return out;
+  }
+
+  /** Codes samples s0..s1−1 of P (in pairs, the last alone when the count is odd). */
+  private static void codeRange(Encoder enc, Dictionary dict, float[] P, double[] ySq, int s0, int s1, int m,
+      SparseCodes X, Object scratch) {
+    int s = s0;
+    for (; s + 1 < s1; s += 2) {
+      enc.encodePair(dict, 0, m, P, s * m, ySq[s], s, (s + 1) * m, ySq[s + 1], s + 1, X, scratch);
+    }
+    if (s < s1) {
+      enc.encode(dict, 0, m, P, s * m, ySq[s], X, s, scratch);
+    }
+  }
+
+  /** Σ‖y − Dx‖² over the n samples, the residuals formed as {@link EncodedBlock} forms them. */
+  private static double residualSum(float[] D, float[] Y, SparseCodes X, int d, int n) {
+    float[] r = new float[d];
+    float[] coef = new float[X.capacity];
+    int[] atomOff = new int[X.capacity];
+    double sum = 0;
+    for (int s = 0; s < n; s++) {
+      System.arraycopy(Y, s * d, r, 0, d);
+      int base = s * X.capacity;
+      for (int e = 0; e < X.count[s]; e++) {
+        coef[e] = -X.value[base + e];
+        atomOff[e] = X.atom[base + e] * d;
+      }
+      Simd.axpyColumns(d, coef, D, atomOff, X.count[s], r, 0);
+      sum += Blas.sqNorm(d, r, 0);
+    }
+    return sum;
   }
 
   /** The stages of one iteration, from the same D and Y each time. */
@@ -348,7 +471,7 @@ public final class CoreBenchmark {
   }
 
   static String json(Params p, int cores, String threads, String coretype, double[] runs, double rate, Pass pass,
-      double gemmOnly, double roofline) {
+      double gemmOnly, double roofline, List<EncoderCost> encoders) {
     StringBuilder sb = new StringBuilder("{");
     sb.append(kv("blas", Blas.description())).append(',').append(kv("native", Blas.isNative())).append(',')
         .append(kv("openblas_num_threads", threads)).append(',').append(kv("openblas_coretype", coretype))
@@ -381,7 +504,17 @@ public final class CoreBenchmark {
         .append(kv("update_downdate_s", pass.update.downdateNanos / 1e9)).append(',')
         .append(kv("update_gram_path_atoms", pass.update.gramCalls)).append(',')
         .append(kv("update_lanczos_steps", pass.update.steps)).append(',')
-        .append(kv("simd", Simd.describe())).append("}\n");
+        .append(kv("simd", Simd.describe())).append(",\"encoders\":[");
+    double gemmPerSample = 2.0 * p.m * p.d / rate;
+    for (int i = 0; i < encoders.size(); i++) {
+      EncoderCost e = encoders.get(i);
+      sb.append(i > 0 ? "," : "").append('{').append(kv("encoder", e.name)).append(',')
+          .append(kv("seconds", e.seconds)).append(',').append(kv("us_per_sample", 1e6 * e.seconds / p.n))
+          .append(',').append(kv("vs_mp", e.seconds / encoders.get(0).seconds)).append(',')
+          .append(kv("vs_dty_gemm", e.seconds / p.n / gemmPerSample)).append(',')
+          .append(kv("rel_err", e.relErr)).append(',').append(kv("mean_atoms", e.meanAtoms)).append('}');
+    }
+    sb.append("]}\n");
     return sb.toString();
   }
 

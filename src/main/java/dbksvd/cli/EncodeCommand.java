@@ -21,19 +21,25 @@ final class EncodeCommand extends SparkCommand {
   String output;
   @Option(names = "--column", paramLabel = "NAME", description = "the embedding column") String column;
   @Option(names = "--overwrite", description = "replace an existing output") boolean overwrite;
+  @Option(names = "--encoder", paramLabel = "mp|mp-refit|omp", description = "code with this encoder instead of "
+      + "the model's") String encoder;
+  @Option(names = "--rtol", paramLabel = "R", description = "stop coding a row once ||r|| <= R ||y|| (default: the "
+      + "model's)") Double rtol;
 
   @Override
   Map<String, Object> flags() {
-    return map("dbksvd.input.column", column);
+    return map("dbksvd.input.column", column, "dbksvd.encode.encoder", encoder, "dbksvd.encode.rtol", rtol);
   }
 
   @Override
   int run(Config c, SparkSession spark) throws Exception {
-    ModelDir.Model mdl = ModelDir.read(spark.sparkContext().hadoopConfiguration(), model);
+    ModelDir.Model read = ModelDir.read(spark.sparkContext().hadoopConfiguration(), model);
+    ModelDir.Model mdl = read.withEncoder(Settings.encoderFor(c, read.params().encoder()));
     String codes = c.getString("dbksvd.encode.output-column");
     long rows = SparkEncode.run(spark, mdl, input, c.getString("dbksvd.input.column"), output, codes,
         c.getInt("dbksvd.encode.chunk"), overwrite, Settings.zeroRows(c));
-    Main.OUT.printf("encoded %d rows into %s (column '%s')%n", rows, output, codes);
+    Main.OUT.printf("encoded %d rows into %s (column '%s', encoder %s, k %d, rtol %s)%n", rows, output, codes,
+        mdl.params().encoder().name(), mdl.params().k(), mdl.params().rtol());
     return 0;
   }
 }

@@ -30,10 +30,14 @@ final class EvaluateCommand extends SparkCommand {
   @Option(names = "--test-fraction", defaultValue = "0.2", description = "seeded split: share of rows in the "
       + "test split (default: ${DEFAULT-VALUE})") double testFraction;
   @Option(names = "--split-seed", defaultValue = "0", description = "seed of the seeded split") long splitSeed;
+  @Option(names = "--encoder", paramLabel = "mp|mp-refit|omp", description = "code with this encoder instead of "
+      + "the model's") String encoder;
+  @Option(names = "--rtol", paramLabel = "R", description = "stop coding a row once ||r|| <= R ||y|| (default: the "
+      + "model's)") Double rtol;
 
   @Override
   Map<String, Object> flags() {
-    return map("dbksvd.input.column", column);
+    return map("dbksvd.input.column", column, "dbksvd.encode.encoder", encoder, "dbksvd.encode.rtol", rtol);
   }
 
   @Override

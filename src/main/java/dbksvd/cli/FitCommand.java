@@ -19,7 +19,7 @@ final class FitCommand extends SparkCommand {
   @Option(names = "--k", description = "non-zeros per code") Integer k;
   @Option(names = "--batch-size", paramLabel = "n", description = "samples per outer batch") Integer batchSize;
   @Option(names = "--iterations", paramLabel = "T", description = "outer batches to fit") Integer iterations;
-  @Option(names = "--encoder", paramLabel = "mp|omp", description = "the sparse coder") String encoder;
+  @Option(names = "--encoder", paramLabel = "mp|mp-refit|omp", description = "the sparse coder") String encoder;
   @Option(names = "--matryoshka", paramLabel = "L", description = "nested groups of 2^L, 2^L, 2^(L+1), ... atoms")
   Integer matryoshka;
   @Option(names = "--update", paramLabel = "jacobi|gauss-seidel", description = "the dictionary update")

@@ -5,6 +5,7 @@ import com.typesafe.config.ConfigException;
 import com.typesafe.config.ConfigFactory;
 import com.typesafe.config.ConfigParseOptions;
 import com.typesafe.config.ConfigValue;
+import dbksvd.encode.Encoder;
 import dbksvd.loop.FitParams;
 import dbksvd.loop.Init;
 import dbksvd.update.TopSingularTriplet;
@@ -157,6 +158,32 @@ public final class Settings {
   }
 
   /** dbksvd.input.zero-rows: refuse (the default) or skip all-zero embeddings. */
+  /**
+   * The encoder {@code encode} and {@code evaluate} code with: the model's own ({@code own}), unless
+   * {@code dbksvd.encode.encoder} / {@code dbksvd.encode.rtol} (--encoder / --rtol) name another or another rtol;
+   * k stays the model's.
+   */
+  public static Encoder encoderFor(Config c, Encoder own) {
+    String name = c.getString("dbksvd.encode.encoder").trim();
+    String rtolText = c.getString("dbksvd.encode.rtol").trim();
+    if (name.isEmpty() && rtolText.isEmpty()) {
+      return own;
+    }
+    double rtol = own.rtol();
+    if (!rtolText.isEmpty()) {
+      try {
+        rtol = Double.parseDouble(rtolText);
+      } catch (NumberFormatException e) {
+        throw new IllegalArgumentException("dbksvd.encode.rtol must be a number, got '" + rtolText + "'");
+      }
+    }
+    if (!name.isEmpty() && !Encoder.NAMES.contains(name)) {
+      throw new IllegalArgumentException("dbksvd.encode.encoder must be one of " + String.join(", ", Encoder.NAMES)
+          + ", got '" + name + "'");
+    }
+    return Encoder.of(name.isEmpty() ? own.name() : name, own.k(), rtol);
+  }
+
   public static ZeroRows zeroRows(Config c) {
     return ZeroRows.parse(c.getString("dbksvd.input.zero-rows"));
   }

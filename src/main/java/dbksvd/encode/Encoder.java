@@ -5,7 +5,10 @@ package dbksvd.encode;
  * correlations P = D_rangeᵀ·Y and the Gram matrix G. No matrix-vector product with D inside the loop.
  */
 public interface Encoder extends java.io.Serializable {
-  /** Short name, as in the config ({@code mp}, {@code omp}). */
+  /** The names {@link #of} takes, as in the config. */
+  java.util.List<String> NAMES = java.util.List.of("mp", "mp-refit", "omp");
+
+  /** Short name, as in the config ({@code mp}, {@code mp-refit}, {@code omp}). */
   String name();
 
   /** Largest number of atoms selected per sample. */
@@ -51,8 +54,9 @@ public interface Encoder extends java.io.Serializable {
   static Encoder of(String name, int k, double rtol) {
     return switch (name) {
       case "mp" -> new MatchingPursuit(k, rtol);
+      case "mp-refit" -> new RefitMatchingPursuit(k, rtol);
       case "omp" -> new OrthogonalMatchingPursuit(k, rtol);
-      default -> throw new IllegalArgumentException("encoder must be mp or omp, got '" + name + "'");
+      default -> throw new IllegalArgumentException("encoder must be mp, mp-refit or omp, got '" + name + "'");
     };
   }
 }

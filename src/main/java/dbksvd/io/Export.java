@@ -32,8 +32,8 @@ import java.util.Locale;
  *   saelens      sae_weights.safetensors with W_dec = [D; −D] (2m, d) and b_dec = 0 + cfg.json, a SAELens
  *                "matching_pursuit" SAE ({@link SaelensExport})
  * </pre>
- * For npy and safetensors, cfg.json holds d_in = d, d_sae = m, k and the encoder ("mp"/"omp"), and the Matryoshka
- * groups when there are several. A decoder only: DB-KSVD codes with matching pursuit on D, there is no encoder
+ * For npy and safetensors, cfg.json holds d_in = d, d_sae = m, k and the encoder ("mp"/"mp-refit"/"omp"), and the
+ * Matryoshka groups when there are several. A decoder only: DB-KSVD codes with matching pursuit on D, there is no encoder
  * matrix to export.
  */
 public final class Export {

@@ -46,6 +46,14 @@ public final class ModelDir {
     public AtomGroups groups() {
       return params.groups();
     }
+
+    /** The same dictionary coded by another encoder (its name and rtol; k stays the model's). */
+    public Model withEncoder(dbksvd.encode.Encoder encoder) {
+      if (encoder.equals(params.encoder())) {
+        return this;
+      }
+      return new Model(D, d, m, params.toBuilder().encoder(encoder.name()).rtol(encoder.rtol()).build(), info);
+    }
   }
 
   public static ObjectNode newInfo() {

@@ -45,7 +45,10 @@ public final class SaelensExport {
   /** Why SAELens's matching pursuit over the export gives other codes than {@code dbksvd encode}; empty: none. */
   public static List<String> differences(ModelDir.Model model) {
     List<String> why = new ArrayList<>();
-    if (!"mp".equals(model.params().encoder().name())) {
+    if ("mp-refit".equals(model.params().encoder().name())) {
+      why.add("the model codes with mp-refit (matching pursuit, then a least-squares refit on its support): SAELens's "
+          + "matching pursuit has no refit and gives the plain matching pursuit codes of this decoder");
+    } else if (!"mp".equals(model.params().encoder().name())) {
       why.add("the model codes with " + model.params().encoder().name() + ", which is not a SAELens architecture: SAELens "
           + "gives the matching pursuit codes of this decoder");
     }

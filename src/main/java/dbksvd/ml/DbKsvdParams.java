@@ -3,6 +3,7 @@ package dbksvd.ml;
 import dbksvd.config.ZeroRows;
 import com.typesafe.config.ConfigFactory;
 import dbksvd.config.Settings;
+import dbksvd.encode.Encoder;
 import dbksvd.loop.FitParams;
 import dbksvd.loop.Init;
 import dbksvd.spark.EmbeddingColumn;
@@ -72,8 +73,8 @@ public interface DbKsvdParams extends Params {
           ParamValidators.gtEq(1));
       maxIter = new IntParam(uid, "maxIter", "outer batches: one encode and one dictionary update each",
           ParamValidators.gtEq(0));
-      encoder = new Param<>(uid, "encoder", "mp (matching pursuit) or omp (Batch-OMP)",
-          ParamValidators.inArray(List.of("mp", "omp")));
+      encoder = new Param<>(uid, "encoder", "mp (matching pursuit), mp-refit (mp, then least squares on "
+          + "its support) or omp (Batch-OMP)", ParamValidators.inArray(Encoder.NAMES));
       rtol = new DoubleParam(uid, "rtol", "stop coding a sample once ||r|| <= rtol ||y|| (0: always k steps)",
           ParamValidators.gtEq(0));
       matryoshka = new IntParam(uid, "matryoshka", "L >= 0: nested groups of 2^L, 2^L, 2^(L+1), ... atoms; -1 off",

@@ -31,7 +31,8 @@ public final class SparkEvaluate {
   public static ObjectNode run(Config c, SparkSession spark, String model, String input, String reference,
       String json, SparkProbe.Options probe, PrintStream out) throws IOException {
     var hconf = spark.sparkContext().hadoopConfiguration();
-    ModelDir.Model mdl = ModelDir.read(hconf, model);
+    ModelDir.Model read = ModelDir.read(hconf, model);
+    ModelDir.Model mdl = read.withEncoder(Settings.encoderFor(c, read.params().encoder()));
     ModelDir.Model ref = reference == null ? null : ModelDir.read(hconf, reference);
     String column = c.getString("dbksvd.input.column");
     int chunk = c.getInt("dbksvd.encode.chunk");
@@ -63,6 +64,7 @@ public final class SparkEvaluate {
     o.put("m", m);
     o.put("k", p.k());
     o.put("encoder", p.encoder().name());
+    o.put("rtol", p.rtol());
     o.put("fve", stats.fve());
     o.put("relative_error", stats.relativeError());
     o.put("mean_l0", stats.meanL0());

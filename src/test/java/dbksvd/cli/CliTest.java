@@ -199,4 +199,50 @@ class CliTest {
         && line.contains("position 3"), f.err());
     assertFalse(new File(out).exists());
   }
+
+  /** --encoder / --rtol score the dictionary of an mp model with every encoder; the report names the one used. */
+  @Test
+  void evaluateAndEncodeTakeAnotherEncoder() throws Exception {
+    String modelJson = Files.readString(Path.of(model, "model.json"));
+    double[] fve = new double[3];
+    String[] names = {"mp", "mp-refit", "omp"};
+    for (int e = 0; e < names.length; e++) {
+      String json = p("eval-" + names[e] + ".json");
+      Cli.Run r = e == 0 ? run("evaluate", "--model", model, "--input", data, "--json", json)
+          : run("evaluate", "--model", model, "--input", data, "--json", json, "--encoder", names[e]);
+      assertEquals(0, r.code(), r.err());
+      JsonNode o = new ObjectMapper().readTree(new File(json));
+      assertEquals(names[e], o.get("encoder").asText(), o.toString());
+      assertEquals(0.0, o.get("rtol").asDouble());
+      assertTrue(o.get("mean_l0").asDouble() <= 3, o.toString());
+      fve[e] = o.get("fve").asDouble();
+    }
+    System.out.printf("evaluate of an mp model (d=32, m=48, k=3, 3000 planted rows) by encoder: FVE mp %.4f, "
+        + "mp-refit %.4f, omp %.4f%n", fve[0], fve[1], fve[2]);
+    assertTrue(fve[1] >= fve[0] - 1e-3 && fve[2] >= fve[0] - 1e-3, Arrays.toString(fve));
+    String json = p("eval-rtol.json");
+    Cli.Run r = run("evaluate", "--model", model, "--input", data, "--json", json, "--rtol", "0.5");
+    assertEquals(0, r.code(), r.err());
+    JsonNode o = new ObjectMapper().readTree(new File(json));
+    assertEquals("mp", o.get("encoder").asText());
+    assertEquals(0.5, o.get("rtol").asDouble());
+    assertTrue(o.get("mean_l0").asDouble() < 3, o.toString());
+
+    String codes = p("codes-refit");
+    Cli.Run c = run("encode", "--model", model, "--input", data, "--output", codes, "--encoder", "mp-refit");
+    assertEquals(0, c.code(), c.err());
+    assertTrue(c.out().contains("encoder mp-refit, k 3, rtol 0.0"), c.out());
+    for (Row row : spark.read().parquet(codes).limit(50).collectAsList()) {
+      SparseVector v = (SparseVector) row.getAs("codes");
+      assertTrue(v.numNonzeros() >= 1 && v.numNonzeros() <= 3, v.toString());
+    }
+    assertEquals(modelJson, Files.readString(Path.of(model, "model.json")), "the model is not changed");
+
+    Cli.Run bad = run("evaluate", "--model", model, "--input", data, "--encoder", "lasso");
+    assertEquals(2, bad.code());
+    assertTrue(bad.err().contains("mp, mp-refit, omp") && bad.err().contains("'lasso'"), bad.err());
+    Cli.Run badRtol = run("evaluate", "--model", model, "--input", data, "--rtol", "1.5");
+    assertEquals(2, badRtol.code());
+    assertTrue(badRtol.err().contains("rtol must be in [0, 1)"), badRtol.err());
+  }
 }

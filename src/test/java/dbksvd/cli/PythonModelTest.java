@@ -103,6 +103,11 @@ class PythonModelTest {
   }
 
   @Test
+  void refitMatchingPursuitWithARelativeStop() throws Exception {
+    fitAndCompare("mp-refit", true, "--encoder", "mp-refit", "--set", "dbksvd.fit.rtol=0.3");
+  }
+
+  @Test
   void matryoshkaWithARelativeStop() throws Exception {
     fitAndCompare("matryoshka", true, "--matryoshka", "3", "--set", "dbksvd.fit.rtol=0.7");
   }

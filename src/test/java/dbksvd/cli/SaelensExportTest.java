@@ -175,8 +175,8 @@ class SaelensExportTest {
   }
 
   /**
-   * OMP, Matryoshka and rtol &gt; 0 have no SAELens equivalent: the export is still written (D is the decoder), with
-   * one warning line and the reasons in cfg.json's metadata; the model directory is recorded when known.
+   * OMP, mp-refit, Matryoshka and rtol &gt; 0 have no SAELens equivalent: the export is still written (D is the
+   * decoder), with one warning line and the reasons in cfg.json's metadata; the model directory is recorded when known.
    */
   @Test
   void modelsSaelensCannotReproduceExportWithAWarning() throws Exception {
@@ -184,11 +184,14 @@ class SaelensExportTest {
     FitParams base = FitParams.defaults(24, 4);
     String[][] cases = {
         {"omp", "the model codes with omp, which is not a SAELens architecture"},
+        {"mp-refit", "the model codes with mp-refit (matching pursuit, then a least-squares refit on its support): "
+            + "SAELens's matching pursuit has no refit"},
         {"matryoshka", "Matryoshka groups [0, 4, 8, 16, 24] are coded in turn with budgets [1, 1, 1, 1]"},
         {"rtol", "rtol = 0.25 stops when ||r|| <= rtol ||y||"}};
     for (String[] c : cases) {
       FitParams p = switch (c[0]) {
         case "omp" -> base.toBuilder().encoder("omp").build();
+        case "mp-refit" -> base.toBuilder().encoder("mp-refit").build();
         case "matryoshka" -> base.toBuilder().matryoshka(FitParams.Matryoshka.of(2)).build();
         default -> base.toBuilder().rtol(0.25).build();
       };

@@ -91,4 +91,22 @@ class SettingsTest {
     assertEquals(fromPom, fromConf);
     assertTrue(fromConf.contains("--add-modules=jdk.incubator.vector"));
   }
+
+  /** encode / evaluate: the model's encoder unless dbksvd.encode.encoder / rtol say otherwise; k stays the model's. */
+  @Test
+  void encodeEncoderOverridesTheModelsOnlyWhenSet() {
+    MatchingPursuit own = new MatchingPursuit(7, 0.25);
+    assertEquals(own, Settings.encoderFor(Settings.load(null, List.of(), Map.of()), own));
+    assertEquals(new dbksvd.encode.RefitMatchingPursuit(7, 0.25), Settings.encoderFor(Settings.load(null,
+        List.of("dbksvd.encode.encoder=mp-refit"), Map.of()), own));
+    assertEquals(new OrthogonalMatchingPursuit(7, 0.1), Settings.encoderFor(Settings.load(null,
+        List.of("dbksvd.encode.encoder=omp"), Map.of("dbksvd.encode.rtol", 0.1)), own));
+    assertEquals(new MatchingPursuit(7, 0), Settings.encoderFor(Settings.load(null,
+        List.of("dbksvd.encode.rtol=0"), Map.of()), own));
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Settings.encoderFor(
+        Settings.load(null, List.of("dbksvd.encode.encoder=ista"), Map.of()), own));
+    assertTrue(e.getMessage().contains("mp, mp-refit, omp") && e.getMessage().contains("'ista'"), e.getMessage());
+    assertThrows(IllegalArgumentException.class, () -> Settings.encoderFor(
+        Settings.load(null, List.of("dbksvd.encode.rtol=lots"), Map.of()), own));
+  }
 }
