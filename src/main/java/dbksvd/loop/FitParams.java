@@ -185,7 +185,7 @@ public record FitParams(int m, Encoder encoder, int batchSize, int iterations, M
       return this;
     }
 
-    /** The encoder by name ({@link Encoder#of}: mp, omp); k and rtol are the builder's. */
+    /** The encoder by name ({@link Encoder#of}: mp, mp-refit, omp); k and rtol are the builder's. */
     public Builder encoder(String name) {
       encoder = name;
       return this;
