@@ -402,6 +402,28 @@ public final class RowSource implements Serializable {
     return read(it, wanted, Integer.MAX_VALUE);
   }
 
+  /** The rows of a partition that have a row id (all but the all-zero rows left out), without decoding any. */
+  public long countRows(Iterator<InternalRow> it) {
+    long n = 0;
+    UTF8String lastPath = null;
+    long[][] runs = null;
+    while (it.hasNext()) {
+      InternalRow row = it.next();
+      if (!zeroRuns.isEmpty()) {
+        UTF8String path = row.getUTF8String(1);
+        if (!path.equals(lastPath)) {
+          lastPath = path.clone();
+          runs = zeroRuns.get(path.toString());
+        }
+        if (zerosBefore(runs, row.getLong(2)) < 0) {
+          continue;
+        }
+      }
+      n++;
+    }
+    return n;
+  }
+
   /** The wanted rows of a partition in blocks of at most {@code size} rows (bounded memory). */
   public Iterator<Block> blocks(Iterator<InternalRow> it, LongPredicate wanted, int size) {
     return nonEmptyBlocks(it, () -> read(it, wanted, size), Block::n);
