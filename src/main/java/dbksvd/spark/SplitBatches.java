@@ -32,10 +32,17 @@ final class SplitBatches implements BatchReader {
   }
 
   /**
-   * The plan from the rows of each partition of the source: one job that counts rows without decoding them (it
-   * reads the files once; no rows travel).
+   * The plan from the rows of each partition of the source: when every partition is whole files, their row counts
+   * from opening the dataset (no job); else one job that counts rows without decoding them (it reads the files once;
+   * no rows travel).
    */
   static BatchPlan plan(RowSource source, long seed, int batchSize) {
+    long[] rows = source.wholeFileSplitRows();
+    return new BatchPlan(seed, rows != null ? rows : countRows(source), batchSize);
+  }
+
+  /** The rows of each partition of the source, counted by one job. */
+  static long[] countRows(RowSource source) {
     final RowSource src = source;
     List<long[]> counts = src.rdd().mapPartitionsWithIndex((i, it) ->
         List.of(new long[] {i, src.countRows(it)}).iterator(), true).collect();
@@ -49,7 +56,7 @@ final class SplitBatches implements BatchReader {
       throw new IllegalStateException("the input's splits hold " + total + " rows, the dataset " + src.rows
           + " (did the files change since they were opened?)");
     }
-    return new BatchPlan(seed, rows, batchSize);
+    return rows;
   }
 
   BatchPlan plan() {

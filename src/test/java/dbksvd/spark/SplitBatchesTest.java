@@ -58,6 +58,8 @@ class SplitBatchesTest {
   @Test
   void iterationsReadTheirSplitsAndEveryRowOncePerEpoch() {
     BatchPlan plan = SplitBatches.plan(source, 5, 300);
+    assertArrayEquals(SplitBatches.countRows(source), source.wholeFileSplitRows(),
+        "the rows per split from the files' counts are those a job counts");
     assertEquals(source.rdd().getNumPartitions(), plan.splits());
     assertEquals(ROWS, plan.rows());
     long B = plan.batchesPerEpoch();
