@@ -29,9 +29,10 @@ import java.util.logging.Logger;
  *
  * <p>Per iteration t:
  * <ol>
- *   <li>{@link Stages#encode}: outer batch t ({@link RowOrder}, or {@link BatchPlan} for whole splits) coded against each atom group in turn, with G = DᵀD
- *       computed where the batch is coded (never on the driver); the stages keep codes and residuals for the rest of
- *       the iteration and report the batch's metrics and the coherence of D;</li>
+ *   <li>{@link Stages#encode}: outer batch t ({@link RowOrder}, or {@link BatchPlan} for batches of whole splits)
+ *       coded against each atom group in turn, with G = DᵀD computed where the batch is coded (never on the
+ *       driver); the stages keep codes and residuals for the rest of the iteration and report the batch's metrics
+ *       and the coherence of D;</li>
  *   <li>the update, as {@link FitParams#update} says: {@link Update.Jacobi} — every atom at once, Lanczos passes
  *       over the batch ({@link Stages#jacobi}); {@link Update.GaussSeidel} — atoms shuffled into atom batches
  *       (seeded by (seed, t)), each batch refitted by {@link Stages#updateAtomBatches} and written into D here;</li>

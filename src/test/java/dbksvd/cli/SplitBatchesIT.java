@@ -13,7 +13,8 @@ import java.nio.file.Path;
 /**
  * fit --batching splits reaches the same dictionary at {@code local[1]} and {@code local[2]}, each in its own JVM
  * through {@code bin/dbksvd}: the splits are the files (not Spark's packing of small files, which depends on the
- * cores) and the row ids are the files', so the batches, and the bits, do not depend on the task slots.
+ * cores: with a small {@code spark.sql.files.openCostInBytes} it would make 1 split at 1 slot and 2 at 2) and the
+ * row ids are the files', so the batches, and the bits, do not depend on the task slots.
  */
 class SplitBatchesIT {
   @TempDir Path tmp;
@@ -29,7 +30,9 @@ class SplitBatchesIT {
       Path model = tmp.resolve("model-" + slots);
       LauncherIT.Result f = LauncherIT.dbksvd("fit", "--input", data, "--output", model.toString(), "--atoms", "64",
           "--k", "3", "--batch-size", "1500", "--iterations", "8", "--batching", "splits",
-          "--set", "dbksvd.spark.master=local[" + slots + "]");
+          "--set", "dbksvd.spark.master=local[" + slots + "]",
+          // a small open cost: Spark alone would pack the 16 files into 1 partition at 1 slot and 2 at 2 slots
+          "--set", "dbksvd.spark.conf.\"spark.sql.files.openCostInBytes\"=1024");
       assertEquals(0, f.code(), f.err());
       assertTrue(f.out().contains("batches of whole splits: 16 splits"), f.out());
       dictionary[slots - 1] = Files.readAllBytes(model.resolve("dictionary.npy"));
