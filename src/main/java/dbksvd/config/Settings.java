@@ -6,6 +6,7 @@ import com.typesafe.config.ConfigFactory;
 import com.typesafe.config.ConfigParseOptions;
 import com.typesafe.config.ConfigValue;
 import dbksvd.encode.Encoder;
+import dbksvd.loop.Batching;
 import dbksvd.loop.FitParams;
 import dbksvd.loop.Init;
 import dbksvd.update.TopSingularTriplet;
@@ -128,6 +129,7 @@ public final class Settings {
               f.getDouble("lanczos.tol")))
           .encodeChunk(f.getInt("encode-chunk"))
           .initDictionary(f.getString("init-dictionary"))
+          .batching(Batching.of(f.getString("batching")))
           .build();
     } catch (ConfigException e) {
       throw new IllegalArgumentException("bad configuration: " + e.getMessage());

@@ -202,6 +202,7 @@ public final class ModelDir {
     o.put("update", p.update().name());
     o.put("update_passes", p.update().passes());
     o.put("init_dictionary", p.initDictionary());
+    o.put("batching", p.batching().configName());
     return o;
   }
 
@@ -229,6 +230,7 @@ public final class ModelDir {
             o.path("lanczos_tol").asDouble(1e-7)))
         .encodeChunk(o.path("encode_chunk").asInt(1024))
         .initDictionary(o.path("init_dictionary").asText(""))
+        .batching(dbksvd.loop.Batching.of(o.path("batching").asText("rows")))
         .build();
   }
 }

@@ -29,9 +29,10 @@ import java.util.logging.Logger;
  *
  * <p>Per iteration t:
  * <ol>
- *   <li>{@link Stages#encode}: outer batch t ({@link RowOrder}) coded against each atom group in turn, with G = DᵀD
- *       computed where the batch is coded (never on the driver); the stages keep codes and residuals for the rest of
- *       the iteration and report the batch's metrics and the coherence of D;</li>
+ *   <li>{@link Stages#encode}: outer batch t ({@link RowOrder}, or {@link BatchPlan} for batches of whole splits)
+ *       coded against each atom group in turn, with G = DᵀD computed where the batch is coded (never on the
+ *       driver); the stages keep codes and residuals for the rest of the iteration and report the batch's metrics
+ *       and the coherence of D;</li>
  *   <li>the update, as {@link FitParams#update} says: {@link Update.Jacobi} — every atom at once, Lanczos passes
  *       over the batch ({@link Stages#jacobi}); {@link Update.GaussSeidel} — atoms shuffled into atom batches
  *       (seeded by (seed, t)), each batch refitted by {@link Stages#updateAtomBatches} and written into D here;</li>
@@ -71,12 +72,15 @@ public final class FitLoop {
     int d();
 
     /** The outer batches over all the samples (the same order for the loop and the stages). */
-    RowOrder order();
+    OuterOrder order();
 
     /** Says what runs next (a Spark job description); nothing by default. */
     default void describe(String what) {}
 
-    /** The samples at positions 0..m−1 of epoch 0 ({@link RowOrder#isInitRow}), d × m, in that order. */
+    /**
+     * The samples at positions 0..m−1 of epoch 0 ({@link RowOrder#isInitRow}, {@link BatchPlan#initTake}), d × m,
+     * in that order.
+     */
     float[] initSamples(int m);
 
     /**
@@ -149,7 +153,7 @@ public final class FitLoop {
     final int d = stages.d();
     p.validateFor(d);
     final int m = p.m();
-    final RowOrder order = stages.order();
+    final OuterOrder order = stages.order();
     final AtomGroups groups = p.groups();
     final int T = p.iterations();
     float[] D;

@@ -26,10 +26,12 @@ import java.util.List;
  * @param encodeChunk samples per DᵀY GEMM inside a block (bounds memory to m × chunk floats)
  * @param initDictionary a given dictionary to start from (io/InitDictionary: a model directory, .npy or
  *     .safetensors W_dec), its rows atoms 0..r−1 and {@code init} drawing the rest; empty for none
+ * @param batching how outer batches are drawn: single rows ({@link RowOrder}) or whole input splits
+ *     ({@link BatchPlan}, Spark only)
  */
 public record FitParams(int m, Encoder encoder, int batchSize, int iterations, Matryoshka matryoshka, Update update,
-    long seed, Init init, double clearThreshold, TopSingularTriplet lanczos, int encodeChunk, String initDictionary)
-    implements Serializable {
+    long seed, Init init, double clearThreshold, TopSingularTriplet lanczos, int encodeChunk, String initDictionary,
+    Batching batching) implements Serializable {
 
   /**
    * Matryoshka groups: [0, 2^L), [2^L, 2^(L+1)), … up to m, each with its own budget.
@@ -86,6 +88,7 @@ public record FitParams(int m, Encoder encoder, int batchSize, int iterations, M
     }
     matryoshka.groups(m, encoder.k()); // validates
     initDictionary = initDictionary == null ? "" : initDictionary.trim();
+    batching = batching == null ? Batching.ROWS : batching;
   }
 
   private static void checkAtoms(int m) {
@@ -152,6 +155,7 @@ public record FitParams(int m, Encoder encoder, int batchSize, int iterations, M
     private TopSingularTriplet lanczos = TopSingularTriplet.DEFAULT;
     private int encodeChunk = 1024;
     private String initDictionary = "";
+    private Batching batching = Batching.ROWS;
 
     private Builder(int m, int k) {
       this.m = m;
@@ -173,6 +177,7 @@ public record FitParams(int m, Encoder encoder, int batchSize, int iterations, M
       lanczos = p.lanczos;
       encodeChunk = p.encodeChunk;
       initDictionary = p.initDictionary;
+      batching = p.batching;
     }
 
     public Builder m(int v) {
@@ -246,10 +251,15 @@ public record FitParams(int m, Encoder encoder, int batchSize, int iterations, M
       return this;
     }
 
+    public Builder batching(Batching v) {
+      batching = v;
+      return this;
+    }
+
     public FitParams build() {
       checkAtoms(m); // before the encoder's own checks of k, so that m = 0 is named first
       return new FitParams(m, Encoder.of(encoder, k, rtol), batchSize, iterations, matryoshka, update, seed, init,
-          clearThreshold, lanczos, encodeChunk, initDictionary);
+          clearThreshold, lanczos, encodeChunk, initDictionary, batching);
     }
   }
 }

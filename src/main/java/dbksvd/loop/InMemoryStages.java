@@ -33,6 +33,10 @@ public final class InMemoryStages implements FitLoop.Stages {
   private EncodedBlock batch;
 
   public InMemoryStages(float[] Y, int d, FitParams p) {
+    if (p.batching() != Batching.ROWS) {
+      throw new IllegalArgumentException("dbksvd.fit.batching = " + p.batching().configName() + " plans batches from "
+          + "the input splits of a Spark fit; a fit in one JVM (bench-core, FitLoop.fit) supports batching = rows only");
+    }
     this.Y = Y;
     this.d = d;
     this.order = new RowOrder(p.seed(), Y.length / d, p.batchSize());

@@ -8,7 +8,7 @@ import dbksvd.util.Seeds;
  * π_e(r) in [b·n, min(N, (b+1)·n)), b = t mod ceil(N/n). π_e is a keyed Feistel permutation with cycle walking,
  * computed row by row, so a Spark task decides membership for its own rows without a shuffle or a global sort.
  */
-public final class RowOrder implements java.io.Serializable {
+public final class RowOrder implements OuterOrder, java.io.Serializable {
   private static final long serialVersionUID = 1L;
   private final long seed;
   private final long rows;
@@ -32,6 +32,7 @@ public final class RowOrder implements java.io.Serializable {
   }
 
   /** N, the rows of the dataset. */
+  @Override
   public long rows() {
     return rows;
   }
@@ -41,12 +42,9 @@ public final class RowOrder implements java.io.Serializable {
     return batchSize;
   }
 
+  @Override
   public long batchesPerEpoch() {
     return (rows + batchSize - 1) / batchSize;
-  }
-
-  public long epochOf(long iteration) {
-    return iteration / batchesPerEpoch();
   }
 
   /** π_e(r), the position of row r in epoch e. */

@@ -9,6 +9,7 @@ import dbksvd.io.Checkpoints;
 import dbksvd.io.InitDictionary;
 import dbksvd.io.ModelDir;
 import dbksvd.linalg.Blas;
+import dbksvd.loop.Batching;
 import dbksvd.loop.FitLoop;
 import dbksvd.loop.FitParams;
 import dbksvd.loop.IterationMetrics;
@@ -50,7 +51,9 @@ public final class FitJob {
     Configuration hconf = spark.sparkContext().hadoopConfiguration();
     Path target = new Path(output);
     AtomicDir.checkTarget(target.getFileSystem(hconf), target, overwrite);
-    RowSource source = RowSource.open(spark, input, column, Settings.zeroRows(c));
+    RowSource source = p.batching() == Batching.SPLITS
+        ? RowSource.openFileSplits(spark, input, column, Settings.zeroRows(c))
+        : RowSource.open(spark, input, column, Settings.zeroRows(c));
     p.validateFor(source.d);
     MemoryPlan plan = SparkFit.plan(JavaSparkContext.fromSparkContext(spark.sparkContext()), source, p);
     plan.check(); // before any long work: what cannot fit is refused in one line
@@ -79,8 +82,10 @@ public final class FitJob {
           given.rows() < p.m() ? "; init = " + p.init().configName() + " draws the other " + (p.m() - given.rows())
               : "");
     }
-    out.printf("fit: %d rows, d=%d, m=%d, k=%d, n=%d, %d iterations, encoder %s, %s, BLAS %s%n", source.rows,
-        source.d, p.m(), p.k(), Math.min(p.batchSize(), source.rows), p.iterations(), p.encoder().name(),
+    out.printf("fit: %d rows, d=%d, m=%d, k=%d, n=%d%s, %d iterations, encoder %s, %s, BLAS %s%n", source.rows,
+        source.d, p.m(), p.k(), Math.min(p.batchSize(), source.rows), p.batching() == Batching.SPLITS
+            ? " (batches of whole splits: " + source.rdd().getNumPartitions() + " splits)" : "",
+        p.iterations(), p.encoder().name(),
         plan.summary(), Blas.announce());
     long t0 = System.nanoTime();
     final int T = p.iterations();

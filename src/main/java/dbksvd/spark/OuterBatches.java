@@ -29,7 +29,7 @@ import java.util.List;
  * A staged task's block is sorted by row id; a scanned one holds its partition's rows in the order Spark reads them.
  * Which task codes a row, and in which order, changes nothing in the result (see {@link dbksvd.encode.GemmLanes}).
  */
-final class OuterBatches {
+final class OuterBatches implements BatchReader {
   private final RowSource source;
   private final RowOrder order;
   private final int slots;
@@ -47,7 +47,8 @@ final class OuterBatches {
     return order.batchesPerEpoch() > 1;
   }
 
-  JavaRDD<RowSource.Block> of(long t) {
+  @Override
+  public JavaRDD<RowSource.Block> of(long t) {
     if (!staging()) {
       if (whole == null) {
         RowSource src = source;
@@ -74,7 +75,7 @@ final class OuterBatches {
    * One block, read when the consumer asks for it (not when Spark hands the iterator over), so that the encode
    * task's read timer sees the reading and decoding of its rows.
    */
-  private static java.util.Iterator<RowSource.Block> once(java.util.function.Supplier<RowSource.Block> read) {
+  static java.util.Iterator<RowSource.Block> once(java.util.function.Supplier<RowSource.Block> read) {
     return new java.util.Iterator<>() {
       boolean done;
 
@@ -95,7 +96,8 @@ final class OuterBatches {
   }
 
   /** Drops the persisted rows. */
-  void close() {
+  @Override
+  public void close() {
     if (whole != null) {
       whole.unpersist(false);
       whole = null;

@@ -92,6 +92,30 @@ public final class RowSource implements Serializable {
     return open(spark, read(spark, input), columnName, zeroRows, input);
   }
 
+  /**
+   * Opens a Parquet dataset by path with every file in its own partitions (one, or one per
+   * {@code spark.sql.files.maxPartitionBytes} of a larger file): the splits of {@code dbksvd.fit.batching = splits}.
+   * Spark packs small files into one partition up to a size that depends on the cores
+   * ({@code spark.sql.files.minPartitionNum}, default the parallelism); raising {@code spark.sql.files.openCostInBytes}
+   * to maxPartitionBytes for this scan turns that off, so the splits depend on the files and maxPartitionBytes only.
+   */
+  public static RowSource openFileSplits(SparkSession spark, String input, String columnName, ZeroRows zeroRows) {
+    String key = "spark.sql.files.openCostInBytes";
+    scala.Option<String> before = spark.conf().getOption(key);
+    long open = spark.sessionState().conf().filesOpenCostInBytes();
+    long maxPartition = spark.sessionState().conf().filesMaxPartitionBytes();
+    spark.conf().set(key, Long.toString(Math.max(open, maxPartition)));
+    try {
+      return open(spark, input, columnName, zeroRows); // the scan's partitions are fixed when its RDD is made
+    } finally {
+      if (before.isDefined()) {
+        spark.conf().set(key, before.get());
+      } else {
+        spark.conf().unset(key);
+      }
+    }
+  }
+
   /** Opens a file-based dataset (Parquet); all-zero rows are refused. */
   public static RowSource open(SparkSession spark, Dataset<Row> data, String columnName) {
     return open(spark, data, columnName, ZeroRows.REFUSE, null);
@@ -400,6 +424,66 @@ public final class RowSource implements Serializable {
   /** Reads the wanted rows of a partition, decoding only those, into one block. */
   public Block collect(Iterator<InternalRow> it, LongPredicate wanted) {
     return read(it, wanted, Integer.MAX_VALUE);
+  }
+
+  /**
+   * The rows of each partition of {@link #rdd}, from the row counts of the files found by {@link #open}, when every
+   * partition is whole files (Spark's {@code FilePartition}s, as {@link #openFileSplits} makes them for files up to
+   * maxPartitionBytes); null when a partition holds part of a file or is not a file scan's. Driver only, no job.
+   */
+  long[] wholeFileSplitRows() {
+    if (positional) {
+      return null;
+    }
+    String[] paths = fileOffset.keySet().stream().sorted().toArray(String[]::new);
+    Map<String, Long> fileRows = new HashMap<>();
+    for (int i = 0; i < paths.length; i++) { // offsets were given in this order, all-zero rows left out
+      long end = i + 1 < paths.length ? fileOffset.get(paths[i + 1]) : rows;
+      fileRows.put(paths[i], end - fileOffset.get(paths[i]));
+    }
+    org.apache.spark.Partition[] parts = rdd.rdd().partitions();
+    long[] out = new long[parts.length];
+    for (int i = 0; i < parts.length; i++) {
+      if (!(parts[i] instanceof org.apache.spark.sql.execution.datasources.FilePartition fp)) {
+        return null;
+      }
+      for (org.apache.spark.sql.execution.datasources.PartitionedFile f : fp.files()) {
+        if (f.start() != 0 || f.length() != f.fileSize()) {
+          return null;
+        }
+        Long n = fileRows.get(f.urlEncodedPath());
+        if (n == null) {
+          n = fileRows.get(f.toPath().toString());
+        }
+        if (n == null) {
+          return null;
+        }
+        out[i] += n;
+      }
+    }
+    return out;
+  }
+
+  /** The rows of a partition that have a row id (all but the all-zero rows left out), without decoding any. */
+  public long countRows(Iterator<InternalRow> it) {
+    long n = 0;
+    UTF8String lastPath = null;
+    long[][] runs = null;
+    while (it.hasNext()) {
+      InternalRow row = it.next();
+      if (!zeroRuns.isEmpty()) {
+        UTF8String path = row.getUTF8String(1);
+        if (!path.equals(lastPath)) {
+          lastPath = path.clone();
+          runs = zeroRuns.get(path.toString());
+        }
+        if (zerosBefore(runs, row.getLong(2)) < 0) {
+          continue;
+        }
+      }
+      n++;
+    }
+    return n;
   }
 
   /** The wanted rows of a partition in blocks of at most {@code size} rows (bounded memory). */

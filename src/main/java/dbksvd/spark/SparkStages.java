@@ -4,8 +4,10 @@ import dbksvd.encode.AtomGroups;
 import dbksvd.encode.Dictionary;
 import dbksvd.encode.EncodedBlock;
 import dbksvd.encode.Encoder;
+import dbksvd.loop.Batching;
 import dbksvd.loop.FitLoop;
 import dbksvd.loop.FitParams;
+import dbksvd.loop.OuterOrder;
 import dbksvd.loop.Replacement;
 import dbksvd.loop.RowOrder;
 import dbksvd.metrics.BatchStats;
@@ -50,8 +52,11 @@ import java.util.Map;
 final class SparkStages implements FitLoop.Stages {
   private final JavaSparkContext sc;
   private final RowSource source;
+  /** The rows order of batching = rows; null for splits. */
   private final RowOrder order;
-  private final OuterBatches outer;
+  /** The plan of batching = splits; null for rows. */
+  private final SplitBatches splits;
+  private final BatchReader outer;
   private final AtomGroups groups;
   private final Encoder encoder;
   private final int chunk;
@@ -79,8 +84,16 @@ final class SparkStages implements FitLoop.Stages {
   SparkStages(JavaSparkContext sc, RowSource source, FitParams p) {
     this.sc = sc;
     this.source = source;
-    this.order = new RowOrder(p.seed(), source.rows, p.batchSize());
-    this.outer = new OuterBatches(source, order, sc.defaultParallelism());
+    if (p.batching() == Batching.SPLITS) {
+      sc.setJobDescription("plan the outer batches: rows per input split");
+      this.order = null;
+      this.splits = new SplitBatches(source, SplitBatches.plan(source, p.seed(), p.batchSize()));
+      this.outer = splits;
+    } else {
+      this.order = new RowOrder(p.seed(), source.rows, p.batchSize());
+      this.splits = null;
+      this.outer = new OuterBatches(source, order, sc.defaultParallelism());
+    }
     this.groups = p.groups();
     this.encoder = p.encoder();
     this.chunk = p.encodeChunk();
@@ -93,8 +106,8 @@ final class SparkStages implements FitLoop.Stages {
   }
 
   @Override
-  public RowOrder order() {
-    return order;
+  public OuterOrder order() {
+    return splits != null ? splits.plan() : order;
   }
 
   @Override
@@ -110,6 +123,9 @@ final class SparkStages implements FitLoop.Stages {
    */
   @Override
   public float[] initSamples(int m) {
+    if (splits != null) {
+      return splits.initSamples(m);
+    }
     final int d = source.d;
     final RowOrder ord = order;
     List<RowSource.Block> blocks;

@@ -70,6 +70,14 @@ class ResumeTest {
     resumedEqualsWhole(config(3, npy.toString()), "resumed-given");
   }
 
+  /** batching = splits: the plan is a function of the seed and the splits' rows, so the resumed fit reads the same
+   * batches (3 files of 1000 rows, n = 1000: 3 batches of one split per epoch). */
+  @Test
+  void resumedFitWithBatchesOfSplitsEqualsUninterruptedFit() throws Exception {
+    resumedEqualsWhole(config(3).withValue("dbksvd.fit.batching",
+        com.typesafe.config.ConfigValueFactory.fromAnyRef("splits")), "resumed-splits");
+  }
+
   void resumedEqualsWhole(Config config, String name) throws Exception {
     String whole = tmp.resolve(name + "-whole").toString();
     FitJob.run(config, spark, data, whole, false, false, QUIET, null);

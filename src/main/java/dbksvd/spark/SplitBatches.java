@@ -1,0 +1,141 @@
+package dbksvd.spark;
+
+import dbksvd.loop.BatchPlan;
+import org.apache.spark.api.java.JavaRDD;
+import org.apache.spark.rdd.PartitionPruningRDD;
+import org.apache.spark.sql.catalyst.InternalRow;
+import scala.reflect.ClassTag$;
+import scala.runtime.AbstractFunction1;
+
+import java.io.Serializable;
+import java.util.Arrays;
+import java.util.Comparator;
+import java.util.List;
+import java.util.logging.Logger;
+
+/**
+ * The rows of outer batch t for {@code dbksvd.fit.batching = splits}: the splits {@link BatchPlan} puts in batch t —
+ * the partitions of the input's file scan ({@link RowSource#rdd}), as Spark cut the Parquet files — read by one task
+ * each ({@link PartitionPruningRDD}: the other partitions are never read), decoded straight into a block. No
+ * shuffle: an iteration reads its own splits, an epoch the dataset once. Row ids are {@link RowSource}'s (files by
+ * path, index in the file), so they do not depend on how the files were split; the batches do.
+ */
+final class SplitBatches implements BatchReader {
+  private static final Logger LOG = Logger.getLogger(SplitBatches.class.getName());
+  private final RowSource source;
+  private final BatchPlan plan;
+  private long loggedEpoch = -1;
+
+  SplitBatches(RowSource source, BatchPlan plan) {
+    this.source = source;
+    this.plan = plan;
+  }
+
+  /**
+   * The plan from the rows of each partition of the source: when every partition is whole files, their row counts
+   * from opening the dataset (no job); else one job that counts rows without decoding them (it reads the files once;
+   * no rows travel).
+   */
+  static BatchPlan plan(RowSource source, long seed, int batchSize) {
+    long[] rows = source.wholeFileSplitRows();
+    return new BatchPlan(seed, rows != null ? rows : countRows(source), batchSize);
+  }
+
+  /** The rows of each partition of the source, counted by one job. */
+  static long[] countRows(RowSource source) {
+    final RowSource src = source;
+    List<long[]> counts = src.rdd().mapPartitionsWithIndex((i, it) ->
+        List.of(new long[] {i, src.countRows(it)}).iterator(), true).collect();
+    long[] rows = new long[src.rdd().getNumPartitions()];
+    long total = 0;
+    for (long[] c : counts) {
+      rows[(int) c[0]] = c[1];
+      total += c[1];
+    }
+    if (total != src.rows) {
+      throw new IllegalStateException("the input's splits hold " + total + " rows, the dataset " + src.rows
+          + " (did the files change since they were opened?)");
+    }
+    return rows;
+  }
+
+  BatchPlan plan() {
+    return plan;
+  }
+
+  @Override
+  public JavaRDD<RowSource.Block> of(long t) {
+    long epoch = plan.epochOf(t);
+    if (epoch != loggedEpoch) {
+      loggedEpoch = epoch;
+      LOG.info(plan.describe(epoch));
+    }
+    final RowSource src = source;
+    return splits(plan.splitsOf(t)).mapPartitions(it -> OuterBatches.once(() -> src.collect(it, id -> true)));
+  }
+
+  /** The source's partitions of the given (ascending) indices; partition i of the result is splits[i]. */
+  private JavaRDD<InternalRow> splits(int[] splits) {
+    PartitionPruningRDD<InternalRow> pruned = PartitionPruningRDD.create(source.rdd().rdd(), new In(splits));
+    return new JavaRDD<>(pruned, ClassTag$.MODULE$.apply(InternalRow.class));
+  }
+
+  /**
+   * The first m rows of epoch 0 ({@link BatchPlan#initTake}): the first splits of batch 0 in the epoch's order,
+   * each split's rows by ascending row id; d × m, in that order. One job over those splits only.
+   */
+  float[] initSamples(int m) {
+    final int d = source.d;
+    long[][] take = plan.initTake(m);
+    int[] sorted = Arrays.stream(take).mapToInt(a -> (int) a[0]).sorted().toArray();
+    final long[] keep = new long[sorted.length];
+    for (long[] a : take) {
+      keep[Arrays.binarySearch(sorted, (int) a[0])] = a[1];
+    }
+    final RowSource src = source;
+    List<Object[]> parts = splits(sorted).mapPartitionsWithIndex((i, it) -> {
+      RowSource.Block b = src.collect(it, id -> true);
+      Integer[] idx = new Integer[b.n()];
+      for (int s = 0; s < idx.length; s++) {
+        idx[s] = s;
+      }
+      Arrays.sort(idx, Comparator.comparingLong(s -> b.rowId()[s]));
+      int k = (int) keep[i];
+      float[] Y = new float[k * d];
+      for (int s = 0; s < k; s++) {
+        System.arraycopy(b.Y(), idx[s] * d, Y, s * d, d);
+      }
+      return java.util.Collections.singletonList(new Object[] {i, Y}).iterator();
+    }, true).collect();
+    float[][] bySplit = new float[sorted.length][];
+    for (Object[] p : parts) {
+      bySplit[(Integer) p[0]] = (float[]) p[1];
+    }
+    float[] S = new float[d * m];
+    int at = 0;
+    for (long[] a : take) {
+      float[] Y = bySplit[Arrays.binarySearch(sorted, (int) a[0])];
+      System.arraycopy(Y, 0, S, at, Y.length);
+      at += Y.length;
+    }
+    return S;
+  }
+
+  @Override
+  public void close() {}
+
+  /** Keeps the partitions whose index is in a sorted array. */
+  static final class In extends AbstractFunction1<Object, Object> implements Serializable {
+    private static final long serialVersionUID = 1L;
+    private final int[] splits;
+
+    In(int[] splits) {
+      this.splits = splits;
+    }
+
+    @Override
+    public Object apply(Object partition) {
+      return Arrays.binarySearch(splits, (Integer) partition) >= 0;
+    }
+  }
+}

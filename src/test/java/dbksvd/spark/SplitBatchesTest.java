@@ -1,0 +1,101 @@
+package dbksvd.spark;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dbksvd.loop.BatchPlan;
+import dbksvd.synth.PlantedData;
+import org.apache.spark.sql.SparkSession;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * batching = splits: the plan counts the rows of every input split, iteration t reads exactly the splits of batch t
+ * (every row once per epoch, with its own values), and init = samples takes the first rows of batch 0.
+ */
+class SplitBatchesTest {
+  static final int D = 8, ROWS = 1000, FILES = 8;
+  static final long SEED = 23;
+  @TempDir static Path tmp;
+  static SparkSession spark;
+  static RowSource source;
+
+  @BeforeAll
+  static void data() throws Exception {
+    spark = TestSpark.session();
+    String dir = tmp.resolve("data").toString();
+    SparkGenerate.write(spark, dir, D, 16, 2, ROWS, Double.POSITIVE_INFINITY, SEED, FILES, false);
+    source = RowSource.open(spark, spark.read().parquet(dir), "embedding");
+  }
+
+  /** Per split of batch t, its rows sorted by id (checked against the planted rows). */
+  static Map<Integer, long[]> read(SplitBatches batches, BatchPlan plan, int t) {
+    int[] splits = plan.splitsOf(t);
+    List<RowSource.Block> blocks = batches.of(t).collect();
+    assertEquals(splits.length, blocks.size(), "one task per split");
+    PlantedData planted = new PlantedData(D, 16, 2, Double.POSITIVE_INFINITY, SEED);
+    Map<Integer, long[]> ids = new HashMap<>();
+    for (int i = 0; i < splits.length; i++) {
+      RowSource.Block b = blocks.get(i);
+      assertEquals(plan.splitRows(splits[i]), b.n(), "split " + splits[i]);
+      for (int s = 0; s < b.n(); s++) {
+        assertArrayEquals(planted.rows(b.rowId()[s], 1), Arrays.copyOfRange(b.Y(), s * D, (s + 1) * D),
+            "row " + b.rowId()[s]);
+      }
+      ids.put(splits[i], Arrays.stream(b.rowId()).sorted().toArray());
+    }
+    return ids;
+  }
+
+  @Test
+  void iterationsReadTheirSplitsAndEveryRowOncePerEpoch() {
+    BatchPlan plan = SplitBatches.plan(source, 5, 300);
+    assertArrayEquals(SplitBatches.countRows(source), source.wholeFileSplitRows(),
+        "the rows per split from the files' counts are those a job counts");
+    assertEquals(source.rdd().getNumPartitions(), plan.splits());
+    assertEquals(ROWS, plan.rows());
+    long B = plan.batchesPerEpoch();
+    assertTrue(B > 1, B + " batches");
+    SplitBatches batches = new SplitBatches(source, plan);
+    for (int e = 0; e < 2; e++) {
+      int[] seen = new int[ROWS];
+      for (long t = e * B; t < (e + 1) * B; t++) {
+        for (long[] ids : read(batches, plan, (int) t).values()) {
+          for (long id : ids) {
+            seen[(int) id]++;
+          }
+        }
+      }
+      for (int r = 0; r < ROWS; r++) {
+        assertEquals(1, seen[r], "row " + r + " in epoch " + e);
+      }
+    }
+  }
+
+  @Test
+  void initSamplesAreTheFirstRowsOfBatchZeroByRowIdPerSplit() {
+    BatchPlan plan = SplitBatches.plan(source, 5, 300);
+    SplitBatches batches = new SplitBatches(source, plan);
+    int m = (int) Math.min(plan.rowsOf(0), plan.splitRows(plan.order(0)[0]) + 10);
+    float[] S = batches.initSamples(m);
+    Map<Integer, long[]> ids = read(batches, plan, 0);
+    PlantedData planted = new PlantedData(D, 16, 2, Double.POSITIVE_INFINITY, SEED);
+    int at = 0;
+    for (long[] take : plan.initTake(m)) {
+      long[] split = ids.get((int) take[0]);
+      assertTrue(split != null, "split " + take[0] + " is in batch 0");
+      for (int s = 0; s < take[1]; s++, at++) {
+        assertArrayEquals(planted.rows(split[s], 1), Arrays.copyOfRange(S, at * D, (at + 1) * D), "sample " + at);
+      }
+    }
+    assertEquals(m, at);
+  }
+}
