@@ -58,6 +58,15 @@ public final class Checkpoints {
   /** Writes the state entering iteration {@code next}, then removes older checkpoints. */
   public void write(int next, float[] D, int d, int m, FitParams p, String input, long rows, List<String> metrics)
       throws IOException {
+    write(next, D, d, m, p, input, rows, "", metrics);
+  }
+
+  /**
+   * As above, with the input's layout where the batches depend on it (batching = splits: the rows of each split;
+   * empty otherwise): a checkpoint is resumed only on the same layout.
+   */
+  public void write(int next, float[] D, int d, int m, FitParams p, String input, long rows, String layout,
+      List<String> metrics) throws IOException {
     FileSystem fs = dir.getFileSystem(conf);
     fs.mkdirs(dir);
     Path target = new Path(dir, String.format("iter-%06d", next));
@@ -74,6 +83,9 @@ public final class Checkpoints {
       s.put("m", m);
       s.put("input", input);
       s.put("rows", rows);
+      if (!layout.isEmpty()) {
+        s.put("layout", layout);
+      }
       s.set("params", ModelDir.paramsToJson(p));
       try (FSDataOutputStream out = fs.create(new Path(tmp, "state.json"), false)) {
         out.write(ModelDir.JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(s));
@@ -106,6 +118,11 @@ public final class Checkpoints {
    * than the number of iterations) or from another input is refused: resuming it would not be the same fit.
    */
   public State latest(FitParams p, String input, long rows) throws IOException {
+    return latest(p, input, rows, "");
+  }
+
+  /** As above, refusing a checkpoint made on another layout of the input ({@link #write}'s layout). */
+  public State latest(FitParams p, String input, long rows, String layout) throws IOException {
     FileSystem fs = dir.getFileSystem(conf);
     for (FileStatus st : list(fs)) {
       Path c = st.getPath();
@@ -127,6 +144,11 @@ public final class Checkpoints {
       if (!input.equals(s.path("input").asText()) || rows != s.path("rows").asLong()) {
         throw new IOException("checkpoint " + c + " was made from " + s.path("input").asText() + " ("
             + s.path("rows").asLong() + " rows), not " + input + " (" + rows + " rows)");
+      }
+      if (!layout.equals(s.path("layout").asText(""))) {
+        throw new IOException("checkpoint " + c + " was made on another layout of " + input + " (its batches are "
+            + "whole splits: " + s.path("layout").asText("?") + ", now " + layout + "); resume on the same files, "
+            + "or delete " + dir);
       }
       Npy.Matrix D;
       try (FSDataInputStream in = fs.open(new Path(c, ModelDir.DICTIONARY))) {

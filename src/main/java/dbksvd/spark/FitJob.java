@@ -62,7 +62,8 @@ public final class FitJob {
     List<String> lines = new ArrayList<>();
     int first = -1;
     float[] D0 = null;
-    Checkpoints.State state = checkpoints.latest(p, input, source.rows);
+    final String layout = p.batching() == Batching.SPLITS ? SplitBatches.layout(source) : "";
+    Checkpoints.State state = checkpoints.latest(p, input, source.rows, layout);
     if (state != null && resume) {
       first = state.next();
       D0 = state.D();
@@ -109,7 +110,7 @@ public final class FitJob {
             }
             // a fit stopped by its budget leaves a checkpoint too (kept with keep-checkpoints): --resume goes on
             if (interval > 0 && next < T && (next % interval == 0 || stoppedAt[0] == next)) {
-              checkpoints.write(next, D, source.d, p.m(), p, input, source.rows, lines);
+              checkpoints.write(next, D, source.d, p.m(), p, input, source.rows, layout, lines);
             }
           }
 

@@ -41,6 +41,26 @@ final class SplitBatches implements BatchReader {
     return new BatchPlan(seed, rows != null ? rows : countRows(source), batchSize);
   }
 
+  /**
+   * What the batches of splits depend on, for checkpoints: the number of splits and a digest of their row counts
+   * ({@code "16 splits, rows sha256 3f2a…"}).
+   */
+  static String layout(RowSource source) {
+    long[] rows = source.wholeFileSplitRows();
+    rows = rows != null ? rows : countRows(source);
+    try {
+      java.security.MessageDigest md = java.security.MessageDigest.getInstance("SHA-256");
+      java.nio.ByteBuffer b = java.nio.ByteBuffer.allocate(8 * rows.length);
+      for (long r : rows) {
+        b.putLong(r);
+      }
+      byte[] h = md.digest(b.array());
+      return rows.length + " splits, rows sha256 " + java.util.HexFormat.of().formatHex(h, 0, 8);
+    } catch (java.security.NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
   /** The rows of each partition of the source, counted by one job. */
   static long[] countRows(RowSource source) {
     final RowSource src = source;

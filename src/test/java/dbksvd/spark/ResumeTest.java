@@ -78,6 +78,26 @@ class ResumeTest {
         com.typesafe.config.ConfigValueFactory.fromAnyRef("splits")), "resumed-splits");
   }
 
+  /** With batching = splits, a checkpoint is not resumed on the same rows written into other files. */
+  @Test
+  void checkpointOnAnotherLayoutOfTheFilesIsRefused() throws Exception {
+    String moved = tmp.resolve("moved-data").toString();
+    SparkGenerate.write(spark, moved, 32, 48, 3, 3000, 30, 9, 3, false);
+    Config splits = config(3).withValue("dbksvd.fit.batching",
+        com.typesafe.config.ConfigValueFactory.fromAnyRef("splits"));
+    String out = tmp.resolve("moved").toString();
+    assertThrows(RuntimeException.class, () -> FitJob.run(splits, spark, moved, out, false, false, QUIET, im -> {
+      if (im.iteration() == 2) {
+        throw new RuntimeException("crash");
+      }
+    }));
+    SparkGenerate.write(spark, moved, 32, 48, 3, 3000, 30, 9, 2, true); // the same rows in 2 files
+    var e = assertThrows(java.io.IOException.class,
+        () -> FitJob.run(splits, spark, moved, out, false, true, QUIET, null));
+    assertTrue(e.getMessage().contains("another layout") && e.getMessage().contains("3 splits")
+        && e.getMessage().contains("now 2 splits"), e.getMessage());
+  }
+
   void resumedEqualsWhole(Config config, String name) throws Exception {
     String whole = tmp.resolve(name + "-whole").toString();
     FitJob.run(config, spark, data, whole, false, false, QUIET, null);
