@@ -143,7 +143,7 @@ public record FitParams(int m, Encoder encoder, int batchSize, int iterations, M
   public static final class Builder {
     private int m;
     private int k;
-    private String encoder = "mp";
+    private String encoder = "mp-refit";
     private double rtol = 0;
     private int batchSize = 65536;
     private int iterations = 40;

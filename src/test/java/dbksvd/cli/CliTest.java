@@ -54,7 +54,7 @@ class CliTest {
         "--partitions", "3", "--seed", "4", "--truth", truth);
     assertEquals(0, g.code(), g.err());
     Cli.Run f = run("fit", "--input", data, "--output", model, "--atoms", "48", "--k", "3", "--batch-size", "1500",
-        "--iterations", "15", "--seed", "2");
+        "--iterations", "15", "--seed", "2", "--encoder", "mp");
     assertEquals(0, f.code(), f.err());
   }
 

@@ -66,7 +66,7 @@ class ExportTest {
     assertEquals(D, cfg.get("d_in").asInt());
     assertEquals(M, cfg.get("d_sae").asInt());
     assertEquals(K, cfg.get("k").asInt());
-    assertEquals("mp", cfg.get("encoder").asText());
+    assertEquals("mp-refit", cfg.get("encoder").asText()); // the default
     assertEquals("[4,4,8,8]", cfg.get("matryoshka_group_sizes").toString());
     assertEquals("[1,1,1,1]", cfg.get("matryoshka_group_k").toString());
   }

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.typesafe.config.Config;
 import dbksvd.encode.MatchingPursuit;
 import dbksvd.encode.OrthogonalMatchingPursuit;
+import dbksvd.encode.RefitMatchingPursuit;
 import dbksvd.loop.FitParams;
 import dbksvd.loop.Init;
 import dbksvd.update.Update;
@@ -45,7 +46,7 @@ class SettingsTest {
     assertEquals(new Update.GaussSeidel(7), p.update());
     assertEquals(Init.UNIFORM, p.init());
     assertEquals(new FitParams.Matryoshka(3, List.of(8, 4, 4, 4)), p.matryoshka());
-    assertEquals(new MatchingPursuit(20, 0.05), p.encoder());
+    assertEquals(new RefitMatchingPursuit(20, 0.05), p.encoder()); // the default encoder
     var e = assertThrows(IllegalArgumentException.class,
         () -> Settings.fitParams(Settings.load(null, List.of("dbksvd.fit.update=sgd"), Map.of())));
     assertEquals("update must be jacobi or gauss-seidel, got 'sgd'", e.getMessage());
