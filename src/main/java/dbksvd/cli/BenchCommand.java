@@ -36,8 +36,10 @@ final class BenchCommand extends SparkCommand {
   @Option(names = "--json", paramLabel = "FILE", description = "also write the figures to this file") String json;
   @Option(names = "--format", defaultValue = "binary", paramLabel = "array|binary",
       description = "embedding column of the generated data (default: ${DEFAULT-VALUE})") String format;
-  @Option(names = "--update", paramLabel = "jacobi|gauss-seidel", description = "the dictionary update") String update;
-  @Option(names = "--update-passes", paramLabel = "P", description = "jacobi: Lanczos passes per iteration")
+  @Option(names = "--update", paramLabel = "jacobi|gauss-seidel|jacobi-batches", description = "the dictionary "
+      + "update") String update;
+  @Option(names = "--update-passes", paramLabel = "P", description = "jacobi, jacobi-batches: Lanczos passes per "
+      + "iteration (per atom batch)")
   Integer updatePasses;
 
   @Override

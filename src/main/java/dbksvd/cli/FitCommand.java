@@ -24,11 +24,14 @@ final class FitCommand extends SparkCommand {
   @Option(names = "--encoder", paramLabel = "mp|mp-refit|omp", description = "the sparse coder") String encoder;
   @Option(names = "--matryoshka", paramLabel = "L", description = "nested groups of 2^L, 2^L, 2^(L+1), ... atoms")
   Integer matryoshka;
-  @Option(names = "--update", paramLabel = "jacobi|gauss-seidel", description = "the dictionary update")
+  @Option(names = "--update", paramLabel = "jacobi|gauss-seidel|jacobi-batches", description = "the dictionary "
+      + "update")
   String update;
-  @Option(names = "--update-passes", paramLabel = "P", description = "jacobi: Lanczos passes per iteration")
+  @Option(names = "--update-passes", paramLabel = "P", description = "jacobi, jacobi-batches: Lanczos passes per "
+      + "iteration (per atom batch)")
   Integer updatePasses;
-  @Option(names = "--atom-batches", paramLabel = "B", description = "gauss-seidel: atom batches per group")
+  @Option(names = "--atom-batches", paramLabel = "B", description = "gauss-seidel, jacobi-batches: atom batches per "
+      + "group")
   Integer atomBatches;
   @Option(names = "--seed", description = "fixes every random choice") Long seed;
   @Option(names = "--time-budget", paramLabel = "SECONDS", description = "stop after the iteration that crosses "

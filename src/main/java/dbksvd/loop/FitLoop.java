@@ -7,6 +7,7 @@ import dbksvd.metrics.DictionaryMetrics;
 import dbksvd.metrics.GramFacts;
 import dbksvd.update.AtomBatchUpdate;
 import dbksvd.update.AtomBatches;
+import dbksvd.update.BatchRefit;
 import dbksvd.update.JacobiUpdate;
 import dbksvd.update.TopSingularTriplet;
 import dbksvd.update.Update;
@@ -35,7 +36,10 @@ import java.util.logging.Logger;
  *       and the coherence of D;</li>
  *   <li>the update, as {@link FitParams#update} says: {@link Update.Jacobi} — every atom at once, Lanczos passes
  *       over the batch ({@link Stages#jacobi}); {@link Update.GaussSeidel} — atoms shuffled into atom batches
- *       (seeded by (seed, t)), each batch refitted by {@link Stages#updateAtomBatches} and written into D here;</li>
+ *       (seeded by (seed, t)), each batch refitted by {@link Stages#updateAtomBatches} and written into D here;
+ *       {@link Update.JacobiBatches} — the same seeded atom batches run one after the other, each a Jacobi update of
+ *       its atoms ({@link Stages#jacobiBatch}) followed by the refit of its coefficients and residuals
+ *       ({@link Stages#refitBatch}), so that the worst-coded samples of step 3 see the final residual;</li>
  *   <li>atoms no sample used, and atoms that repeat an earlier one in the updated D ({@link Stages#gramFacts}, G of
  *       the updated D where the next batch is coded: reused there when no atom is re-drawn), re-drawn from the
  *       worst-coded samples ({@link Stages#worst}); the metrics of the iteration reported.</li>
@@ -95,6 +99,21 @@ public final class FitLoop {
      * of {@link JacobiUpdate.Krylov}); returns the new atoms and fills used (atoms some sample used).
      */
     float[] jacobi(float[] D, int passes, int exponent, boolean[] used, TaskTimes tasks);
+
+    /**
+     * One atom batch of {@code jacobi-batches}: the Jacobi update ({@link #jacobi}) of the atoms {@code atoms}
+     * (increasing) alone, whose current vectors are {@code current} (d × atoms.length), from the residuals as the
+     * batches before left them ({@link #refitBatch}); returns their new vectors in the same order and fills used
+     * (per position in atoms). Matryoshka groups are refused before this runs ({@link FitParams}).
+     */
+    float[] jacobiBatch(float[] current, int[] atoms, int passes, int exponent, boolean[] used, TaskTimes tasks);
+
+    /**
+     * After {@link #jacobiBatch}: the batch's coefficients refitted to the new atoms and every residual updated
+     * ({@link BatchRefit}), for the next batch and for {@link #worst}; returns the term bound of the blocks as they
+     * are now ({@link BatchRefit#termBound}).
+     */
+    double refitBatch(BatchRefit.Plan plan, TaskTimes tasks);
 
     /** The Gauss-Seidel update of every atom batch from the encoded dictionary's atoms, in any order. */
     List<AtomBatchUpdate.Result> updateAtomBatches(AtomBatches batches, TopSingularTriplet lanczos,
@@ -189,6 +208,9 @@ public final class FitLoop {
       } else if (p.update() instanceof Update.GaussSeidel g) {
         Dnew = gaussSeidel(stages, D, d, AtomBatches.assign(groups, g.atomBatches(), p.seed(), t), p.lanczos(),
             used, tasks);
+      } else if (p.update() instanceof Update.JacobiBatches jb) {
+        Dnew = jacobiBatches(stages, D, d, AtomBatches.assign(groups, jb.atomBatches(), p.seed(), t), jb.passes(),
+            encoded.termBound(), stats.n, used, tasks);
       } else {
         throw new IllegalStateException("no stages for update " + p.update());
       }
@@ -226,6 +248,31 @@ public final class FitLoop {
     }
     stages.describe(null);
     return new Result(D, d, m, history, last == null ? null : last.usage, last == null ? 0 : last.n);
+  }
+
+  /**
+   * The paper's schedule ({@link Update.JacobiBatches}): the atom batches one after the other; per batch, the Jacobi
+   * passes for its atoms from the current residual ({@link Stages#jacobiBatch}), the new atoms written into a copy of
+   * D, then the batch's coefficients refitted and the residuals updated where the samples live
+   * ({@link Stages#refitBatch}), which also gives the next batch's term bound. Fills used.
+   */
+  private static float[] jacobiBatches(Stages stages, float[] D, int d, AtomBatches batches, int passes,
+      double termBound, long n, boolean[] used, TaskTimes tasks) {
+    float[] current = D.clone();
+    double bound = termBound;
+    for (int b = 0; b < batches.count(); b++) {
+      int[] atoms = batches.atoms[b].clone();
+      java.util.Arrays.sort(atoms); // the atoms' order inside a batch does not matter: increasing, for locality
+      float[] before = AtomBatchUpdate.gather(current, d, atoms);
+      boolean[] batchUsed = new boolean[atoms.length];
+      float[] after = stages.jacobiBatch(before, atoms, passes, JacobiUpdate.exponent(bound, n), batchUsed, tasks);
+      for (int a = 0; a < atoms.length; a++) {
+        used[atoms[a]] = batchUsed[a];
+        System.arraycopy(after, a * d, current, atoms[a] * d, d);
+      }
+      bound = stages.refitBatch(BatchRefit.Plan.of(d, used.length, atoms, before, after), tasks);
+    }
+    return current;
   }
 
   /** The Gauss-Seidel update: every atom batch refitted, then written into a copy of D; fills used. */

@@ -86,7 +86,10 @@ public record FitParams(int m, Encoder encoder, int batchSize, int iterations, M
     if (encodeChunk < 1) {
       throw new IllegalArgumentException("encode chunk must be at least 1, got " + encodeChunk);
     }
-    matryoshka.groups(m, encoder.k()); // validates
+    if (matryoshka.groups(m, encoder.k()).count() > 1 && update instanceof Update.JacobiBatches) { // validates
+      throw new IllegalArgumentException("dbksvd.fit.update = jacobi-batches does not support Matryoshka groups "
+          + "(dbksvd.fit.matryoshka); use jacobi or gauss-seidel with them");
+    }
     initDictionary = initDictionary == null ? "" : initDictionary.trim();
     batching = batching == null ? Batching.ROWS : batching;
   }

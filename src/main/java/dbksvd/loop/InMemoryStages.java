@@ -9,6 +9,7 @@ import dbksvd.metrics.GramFacts;
 import dbksvd.update.AtomBatchBlock;
 import dbksvd.update.AtomBatchUpdate;
 import dbksvd.update.AtomBatches;
+import dbksvd.update.BatchRefit;
 import dbksvd.update.JacobiUpdate;
 import dbksvd.update.TopSingularTriplet;
 import dbksvd.util.TaskTimes;
@@ -98,6 +99,30 @@ public final class InMemoryStages implements FitLoop.Stages {
     }
     System.arraycopy(krylov.used(), 0, used, 0, m);
     return krylov.atoms();
+  }
+
+  /** The Lanczos steps of one atom batch here, each pass's sums over the one block (as it stands now). */
+  @Override
+  public float[] jacobiBatch(float[] current, int[] atoms, int passes, int exponent, boolean[] used,
+      TaskTimes tasks) {
+    JacobiUpdate.Krylov krylov = new JacobiUpdate.Krylov(current, d, atoms.length, passes);
+    while (!krylov.done()) {
+      long t0 = System.nanoTime();
+      JacobiUpdate.Sums total = JacobiUpdate.accumulate(batch, groups, dict.D, atoms, krylov.vector(),
+          krylov.alignment(), exponent, 0, atoms.length)[0];
+      tasks.add(TaskTimes.UPDATE, System.nanoTime() - t0);
+      krylov.absorb(List.of(JacobiUpdate.Step.of(total, current)));
+    }
+    System.arraycopy(krylov.used(), 0, used, 0, atoms.length);
+    return krylov.atoms();
+  }
+
+  @Override
+  public double refitBatch(BatchRefit.Plan plan, TaskTimes tasks) {
+    long t0 = System.nanoTime();
+    batch = BatchRefit.apply(batch, plan);
+    tasks.add(TaskTimes.UPDATE, System.nanoTime() - t0);
+    return BatchRefit.termBound(batch);
   }
 
   @Override

@@ -39,7 +39,7 @@ public record MemoryPlan(int m, int d, long n, int k, int groups, int passes, in
   public static MemoryPlan of(FitParams p, int d, long rows, int executors, int coresPerExecutor,
       long executorBytes, long driverBytes, boolean local) {
     AtomGroups g = p.groups();
-    int passes = p.update() instanceof Update.Jacobi j ? j.passes() : 1;
+    int passes = p.update() instanceof Update.GaussSeidel ? 1 : p.update().passes();
     return new MemoryPlan(p.m(), d, Math.min(p.batchSize(), rows), p.k(), g.count(), passes, p.encodeChunk(),
         Math.max(1, executors), Math.max(1, coresPerExecutor), executorBytes, driverBytes, local);
   }

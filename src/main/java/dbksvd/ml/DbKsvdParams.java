@@ -81,11 +81,13 @@ public interface DbKsvdParams extends Params {
           ParamValidators.gtEq(-1));
       matryoshkaBudgets = new IntArrayParam(owner, "matryoshkaBudgets", "k per Matryoshka group (empty: k split "
           + "evenly)");
-      atomBatches = new IntParam(uid, "atomBatches", "gauss-seidel update: atom batches per group",
+      atomBatches = new IntParam(uid, "atomBatches", "gauss-seidel and jacobi-batches updates: atom batches per group",
           ParamValidators.gtEq(1));
-      update = new Param<>(uid, "update", "jacobi (all atoms at once, where the batch lives) or gauss-seidel "
-          + "(samples shuffled to atom batches)", ParamValidators.inArray(List.of("jacobi", "gauss-seidel")));
-      updatePasses = new IntParam(uid, "updatePasses", "jacobi update: passes over the batch's residuals", ParamValidators.gtEq(1));
+      update = new Param<>(uid, "update", "jacobi (all atoms at once, where the batch lives), gauss-seidel "
+          + "(samples shuffled to atom batches) or jacobi-batches (atom batches in sequence, all atoms of a batch at "
+          + "once)", ParamValidators.inArray(List.of("jacobi", "gauss-seidel", "jacobi-batches")));
+      updatePasses = new IntParam(uid, "updatePasses", "jacobi and jacobi-batches updates: passes over the batch's "
+          + "residuals", ParamValidators.gtEq(1));
       seed = new LongParam(uid, "seed", "fixes every random choice");
       init = new Param<>(uid, "init", "samples (m normalised rows) or uniform",
           ParamValidators.inArray(List.of("samples", "uniform")));

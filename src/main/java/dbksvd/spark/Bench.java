@@ -175,6 +175,8 @@ public final class Bench {
     out.printf("bench: d=%d m=%d k=%d n=%d, %d iterations, update %s%s, %d task slots, %d partitions, BLAS %s "
         + "(OPENBLAS_CORETYPE=%s)%n", d, m, p.k(), n, p.iterations(), p.update().name(),
         p.update() instanceof Update.Jacobi j ? " (" + j.passes() + " passes)"
+            : p.update() instanceof Update.JacobiBatches jb
+            ? " (" + jb.atomBatches() + " atom batches, " + jb.passes() + " passes)"
             : " (" + p.update().atomBatches() + " atom batches)", slots,
         source.rdd().getNumPartitions(), Blas.announce(), System.getenv().getOrDefault("OPENBLAS_CORETYPE", "unset"));
     MemoryPlan plan = SparkFit.plan(sc, source, p);

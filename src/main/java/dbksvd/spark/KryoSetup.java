@@ -14,6 +14,7 @@ import dbksvd.metrics.BatchStats;
 import dbksvd.metrics.GramFacts;
 import dbksvd.update.AtomBatchBlock;
 import dbksvd.update.AtomBatchUpdate;
+import dbksvd.update.BatchRefit;
 import dbksvd.update.JacobiUpdate;
 import dbksvd.update.TopSingularTriplet;
 import dbksvd.util.ExactSum;
@@ -50,7 +51,7 @@ public final class KryoSetup implements KryoRegistrator {
     kryo.register(ExactSum.class);
     for (Class<?> c : new Class<?>[] {SparkStages.EncodedPart.class, SparkStages.Summary.class, GramFacts.class,
         JacobiUpdate.Krylov.class, Replacement.Candidate.class,
-        AtomBatchUpdate.Result.class, JacobiUpdate.Step.class, AtomGroups.class, MatchingPursuit.class, OrthogonalMatchingPursuit.class,
+        AtomBatchUpdate.Result.class, JacobiUpdate.Step.class, BatchRefit.Plan.class, AtomGroups.class, MatchingPursuit.class, OrthogonalMatchingPursuit.class,
         TopSingularTriplet.class, FitParams.class}) {
       kryo.register(c, java);
     }

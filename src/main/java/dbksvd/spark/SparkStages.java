@@ -15,6 +15,7 @@ import dbksvd.metrics.GramFacts;
 import dbksvd.update.AtomBatchBlock;
 import dbksvd.update.AtomBatchUpdate;
 import dbksvd.update.AtomBatches;
+import dbksvd.update.BatchRefit;
 import dbksvd.update.JacobiUpdate;
 import dbksvd.update.TopSingularTriplet;
 import dbksvd.util.TaskTimes;
@@ -42,6 +43,8 @@ import java.util.Map;
  *       backend, runs the encoder and keeps codes and residuals (persisted for the rest of the iteration);</li>
  *   <li>jacobi: per pass, each task sums its samples' terms for every atom (exact sums: any split gives the same
  *       bits), the sums are tree-reduced to the driver; m·d sums per task travel instead of the residuals;</li>
+ *   <li>jacobi-batches: per atom batch, jacobi's stages for the batch's atoms, then one map of the persisted parts
+ *       to new persisted parts with the batch's coefficients refitted and residuals updated ({@link BatchRefit});</li>
  *   <li>gauss-seidel: each task splits its samples by the atom batches their codes touch
  *       ({@link AtomBatchBlock#route}); the blocks are shuffled keyed by atom batch, merged in row-id order and
  *       updated there, atom after atom;</li>
@@ -69,6 +72,8 @@ final class SparkStages implements FitLoop.Stages {
   /** The encoded batch as one partition per executor holding it. */
   private JavaRDD<EncodedPart> byExecutor;
   private final Traffic traffic;
+  /** The refit plans of this iteration's atom batches ({@code jacobi-batches}): the refitted parts' lineage. */
+  private final List<Broadcast<BatchRefit.Plan>> refits = new ArrayList<>();
 
   /**
    * What one encode task leaves for the rest of the iteration: its block (null when the task had no rows), the
@@ -245,6 +250,32 @@ final class SparkStages implements FitLoop.Stages {
    */
   @Override
   public float[] jacobi(float[] D, int passes, int exponent, boolean[] used, TaskTimes tasks) {
+    return lanczos(D, null, null, passes, exponent, used, tasks);
+  }
+
+  /**
+   * One atom batch of {@code jacobi-batches}: the stages of {@link #jacobi} for the batch's atoms alone, over the
+   * parts as the batches before left them; the batch's current vectors are broadcast (the encoded dictionary's may
+   * be out of date), everything else is {@link #jacobi}'s.
+   */
+  @Override
+  public float[] jacobiBatch(float[] current, int[] atoms, int passes, int exponent, boolean[] used,
+      TaskTimes tasks) {
+    Broadcast<float[]> bc = sc.broadcast(current);
+    try {
+      return lanczos(current, atoms, bc, passes, exponent, used, tasks);
+    } finally {
+      bc.destroy();
+    }
+  }
+
+  /**
+   * {@link #jacobi} for the atoms {@code atoms} (null: all), whose vectors are D (d × atoms.length) and, on the
+   * executors, {@code bFitted} (null: the encoded dictionary's); the ranges, sums and Lanczos states are over the
+   * positions in atoms.
+   */
+  private float[] lanczos(float[] D, int[] atoms, Broadcast<float[]> bFitted, int passes, int exponent,
+      boolean[] used, TaskTimes tasks) {
     final int d = source.d;
     final int m = D.length / d;
     final int executors = byExecutor.getNumPartitions();
@@ -259,7 +290,7 @@ final class SparkStages implements FitLoop.Stages {
     JavaPairRDD<Integer, JacobiUpdate.Krylov> state = null;
     float[] u = null; // null: the first pass, from D itself (the broadcast dictionary's)
     double[] align = JacobiUpdate.alignment(D, D, d, m);
-    float[] atoms = null;
+    float[] updated = null;
     try {
       for (int pass = 0; pass < passes; pass++) {
         final Broadcast<float[]> bu = u == null ? null : sc.broadcast(u);
@@ -276,8 +307,9 @@ final class SparkStages implements FitLoop.Stages {
           });
           long t0 = System.nanoTime();
           float[] coded = bd.value().D;
-          JacobiUpdate.Sums[] sums = sumOnCores(blocks, grp, coded, bu == null ? coded : bu.value(), al, exponent,
-              bounds, threads);
+          float[] fitted = bFitted == null ? coded : bFitted.value();
+          JacobiUpdate.Sums[] sums = sumOnCores(blocks, grp, coded, atoms, bu == null ? fitted : bu.value(), al,
+              exponent, bounds, threads);
           seconds.add(Math.min(threads, sums.length) * (System.nanoTime() - t0) / 1e9); // core-seconds
           List<Tuple2<Integer, JacobiUpdate.Sums>> out = new ArrayList<>();
           for (int r = 0; r < sums.length; r++) {
@@ -287,9 +319,12 @@ final class SparkStages implements FitLoop.Stages {
         }).reduceByKey(owner, JacobiUpdate.Sums::add);
         final int P = passes;
         JavaPairRDD<Integer, JacobiUpdate.Krylov> next = state == null
-            ? total.mapValues(sums -> JacobiUpdate.Krylov.ofRange(bd.value().D, d, sums.from, sums.to, P)
-                .absorbed(sums, bd.value().D))
-            : total.join(state).mapValues(v -> v._2().copy().absorbed(v._1(), bd.value().D));
+            ? total.mapValues(sums -> {
+              float[] fitted = bFitted == null ? bd.value().D : bFitted.value();
+              return JacobiUpdate.Krylov.ofRange(fitted, d, sums.from, sums.to, P).absorbed(sums, fitted);
+            })
+            : total.join(state).mapValues(v -> v._2().copy().absorbed(v._1(),
+                bFitted == null ? bd.value().D : bFitted.value()));
         next.setName("dbksvd Lanczos state, pass " + (pass + 1)).persist(StorageLevel.MEMORY_AND_DISK());
         if (pass + 1 < passes) {
           u = new float[d * m];
@@ -301,11 +336,11 @@ final class SparkStages implements FitLoop.Stages {
             System.arraycopy(v._2()._2(), 0, align, from, v._2()._2().length);
           }
         } else {
-          atoms = new float[d * m];
+          updated = new float[d * m];
           for (Tuple2<Integer, Tuple2<float[], boolean[]>> v
               : next.mapValues(k -> new Tuple2<>(k.atoms(), k.used())).collect()) {
             int from = bounds[v._1()];
-            System.arraycopy(v._2()._1(), 0, atoms, from * d, v._2()._1().length);
+            System.arraycopy(v._2()._1(), 0, updated, from * d, v._2()._1().length);
             System.arraycopy(v._2()._2(), 0, used, from, v._2()._2().length);
           }
         }
@@ -321,7 +356,7 @@ final class SparkStages implements FitLoop.Stages {
       }
       vectors.forEach(Broadcast::destroy);
     }
-    return atoms;
+    return updated;
   }
 
   /**
@@ -329,8 +364,8 @@ final class SparkStages implements FitLoop.Stages {
    * out over {@code threads} threads, each summing its ranges over every block (so the executor holds one set of
    * sums, m·(d + 3) doubles, whatever its cores).
    */
-  static JacobiUpdate.Sums[] sumOnCores(List<EncodedBlock> blocks, AtomGroups groups, float[] D, float[] u,
-      double[] align, int exponent, int[] bounds, int threads) throws Exception {
+  static JacobiUpdate.Sums[] sumOnCores(List<EncodedBlock> blocks, AtomGroups groups, float[] D, int[] atoms,
+      float[] u, double[] align, int exponent, int[] bounds, int threads) throws Exception {
     int R = bounds.length - 1;
     int t = Math.max(1, Math.min(threads, R));
     JacobiUpdate.Sums[] out = new JacobiUpdate.Sums[R];
@@ -344,7 +379,7 @@ final class SparkStages implements FitLoop.Stages {
           int[] mine = java.util.Arrays.copyOfRange(bounds, r0, r1 + 1);
           JacobiUpdate.Sums[] acc = null;
           for (EncodedBlock eb : blocks) {
-            JacobiUpdate.Sums[] s = JacobiUpdate.accumulate(eb, groups, D, u, align, exponent, mine);
+            JacobiUpdate.Sums[] s = JacobiUpdate.accumulate(eb, groups, D, atoms, u, align, exponent, mine);
             if (acc == null) {
               acc = s;
             } else {
@@ -366,6 +401,36 @@ final class SparkStages implements FitLoop.Stages {
       pool.shutdown();
     }
     return out;
+  }
+
+  /**
+   * The batch's coefficients refitted and the residuals updated ({@link BatchRefit}) into a new persisted RDD of
+   * parts, materialised by the job that returns the new term bound; the previous parts are unpersisted. Cached
+   * blocks are never changed in place: a lost part is recomputed from its lineage (encode, then each batch's
+   * refit, whose plans stay broadcast until {@link #release}) and comes back with the same bits.
+   */
+  @Override
+  public double refitBatch(BatchRefit.Plan plan, TaskTimes tasks) {
+    Broadcast<BatchRefit.Plan> bp = sc.broadcast(plan);
+    refits.add(bp);
+    DoubleAccumulator seconds = sc.sc().doubleAccumulator("refit seconds");
+    JavaRDD<EncodedPart> before = encoded;
+    JavaRDD<EncodedPart> after = before.map(part -> {
+      if (part.block() == null) {
+        return part;
+      }
+      long t0 = System.nanoTime();
+      EncodedBlock eb = BatchRefit.apply(part.block(), bp.value());
+      double bound = BatchRefit.termBound(eb);
+      seconds.add((System.nanoTime() - t0) / 1e9);
+      return new EncodedPart(eb, part.stats(), part.times(), bound, part.facts());
+    }).setName("dbksvd refitted batch, atom batch " + refits.size()).persist(StorageLevel.MEMORY_AND_DISK());
+    double bound = after.map(EncodedPart::termBound).reduce(Math::max);
+    before.unpersist(false);
+    encoded = after;
+    byExecutor = ByExecutor.group(after);
+    tasks.add(TaskTimes.UPDATE, (long) (seconds.value() * 1e9));
+    return bound;
   }
 
   @Override
@@ -472,6 +537,8 @@ final class SparkStages implements FitLoop.Stages {
       bDict.destroy();
       bDict = null;
     }
+    refits.forEach(Broadcast::destroy);
+    refits.clear();
     dict = null;
   }
 

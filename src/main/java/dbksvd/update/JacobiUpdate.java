@@ -21,7 +21,8 @@ import java.io.Serializable;
  * new atom is A_j·z/‖A_j·z‖ for z the top Ritz vector of span{q₁ … q_T}: with T = 1, z = d_j and this is the
  * approximate K-SVD step of Rubinstein, Zibulevsky and Elad (2008); each further pass costs one more sweep over the
  * batch's residuals. Only the atoms change: the codes of this batch are not needed again (the next batch is
- * encoded afresh), so neither X nor R is updated.
+ * encoded afresh), so neither X nor R is updated ({@code jacobi-batches} runs this for one atom batch at a time
+ * and updates them between batches: {@link BatchRefit}).
  *
  * <p>The sums over Ω are split by block — each Spark task sums the samples it holds — and the result must not
  * depend on how the samples are split. So every term is rounded to the grid 2^−e, one e for the whole batch
@@ -143,8 +144,18 @@ public final class JacobiUpdate {
    */
   public static Sums[] accumulate(EncodedBlock eb, AtomGroups groups, float[] D, float[] u, double[] align,
       int exponent, int... bounds) {
+    return accumulate(eb, groups, D, null, u, align, exponent, bounds);
+  }
+
+  /**
+   * As above, for the atoms of a list only ({@code jacobi-batches}: one atom batch): position a of the list stands
+   * for atom {@code atoms[a]}; u (d × atoms.length), align and the ranges [bounds[r], bounds[r+1]) are over the
+   * positions, and so are the Sums' from and to. A null list is every atom, a = j.
+   */
+  public static Sums[] accumulate(EncodedBlock eb, AtomGroups groups, float[] D, int[] atoms, float[] u,
+      double[] align, int exponent, int... bounds) {
     final int d = eb.d;
-    final int m = align.length;
+    final int m = atoms == null ? align.length : groups.m();
     final SparseCodes codes = eb.codes;
     Sums[] out = new Sums[bounds.length - 1];
     for (int r = 0; r < out.length; r++) {
@@ -183,26 +194,27 @@ public final class JacobiUpdate {
     double[] vs = new double[most];
     EncodedBlock.Residuals residuals = eb.residuals(D); // atoms in increasing order: each group replayed once
     for (Sums o : out) {
-      for (int j = o.from; j < o.to; j++) {
+      for (int a = o.from; a < o.to; a++) {
+        int j = atoms == null ? a : atoms[a];
         float[] R = residuals.of(groupOf[j]);
         int c = start[j + 1] - start[j];
         for (int i = 0; i < c; i++) {
           off[i] = sample[start[j] + i] * d;
         }
         // v_i = r_i·u_j + x_ij·(d_j·u_j), scaled to the grid; several columns per pass over u_j and the sums
-        Simd.transposeTimes(R, off, c, d, u, j * d, dots);
+        Simd.transposeTimes(R, off, c, d, u, a * d, dots);
         double cj = 0, vv = 0;
         for (int i = 0; i < c; i++) {
           float x = coef[start[j] + i];
-          double v = dots[i] + x * align[j];
+          double v = dots[i] + x * align[a];
           vs[i] = v * scale;
           cj += Simd.rounded(vs[i] * x);
           vv += Simd.rounded(vs[i] * v);
         }
-        Simd.addRoundedColumns(R, off, c, d, vs, o.w, (j - o.from) * d);
-        o.c[j - o.from] = cj;
-        o.vv[j - o.from] = vv;
-        o.omega[j - o.from] = c;
+        Simd.addRoundedColumns(R, off, c, d, vs, o.w, (a - o.from) * d);
+        o.c[a - o.from] = cj;
+        o.vv[a - o.from] = vv;
+        o.omega[a - o.from] = c;
       }
     }
     return out;

@@ -6,7 +6,7 @@ import java.io.Serializable;
  * How the atoms are refitted to the codes of an outer batch ({@code dbksvd.fit.update}). Each scheme is a small
  * validated value; the fit loop ({@code loop/FitLoop}) runs the one it is given.
  */
-public sealed interface Update extends Serializable permits Update.Jacobi, Update.GaussSeidel {
+public sealed interface Update extends Serializable permits Update.Jacobi, Update.GaussSeidel, Update.JacobiBatches {
   /** The defaults of the settings a scheme does not use, as model.json records them. */
   int DEFAULT_PASSES = 3, DEFAULT_ATOM_BATCHES = 4;
 
@@ -50,12 +50,38 @@ public sealed interface Update extends Serializable permits Update.Jacobi, Updat
     }
   }
 
-  /** The scheme a name (config, model.json) stands for, with its setting; the other setting is not used. */
+  /**
+   * {@code jacobi-batches}: the paper's schedule. The atoms are shuffled (seeded by (seed, iteration)) into
+   * {@code atomBatches} batches that run one after the other; inside a batch every atom is refitted at once (Jacobi)
+   * by {@code passes} Lanczos passes from the residual the batches before it left ({@link JacobiUpdate} on the
+   * batch's atoms); then the batch's coefficients are refitted to the new atoms and every sample's residual is
+   * brought up to date ({@link BatchRefit}) before the next batch. With 1 batch: {@code jacobi} plus that refit.
+   * Not with Matryoshka groups.
+   */
+  record JacobiBatches(int atomBatches, int passes) implements Update {
+    public JacobiBatches {
+      if (atomBatches < 1) {
+        throw new IllegalArgumentException("atom batches must be at least 1, got " + atomBatches);
+      }
+      if (passes < 1) {
+        throw new IllegalArgumentException("update passes must be at least 1, got " + passes);
+      }
+    }
+
+    @Override
+    public String name() {
+      return "jacobi-batches";
+    }
+  }
+
+  /** The scheme a name (config, model.json) stands for, with its settings; a setting it does not use is ignored. */
   static Update of(String name, int passes, int atomBatches) {
     return switch (name) {
       case "jacobi" -> new Jacobi(passes);
       case "gauss-seidel" -> new GaussSeidel(atomBatches);
-      default -> throw new IllegalArgumentException("update must be jacobi or gauss-seidel, got '" + name + "'");
+      case "jacobi-batches" -> new JacobiBatches(atomBatches, passes);
+      default -> throw new IllegalArgumentException("update must be jacobi, gauss-seidel or jacobi-batches, got '"
+          + name + "'");
     };
   }
 
@@ -64,7 +90,7 @@ public sealed interface Update extends Serializable permits Update.Jacobi, Updat
     return DEFAULT_PASSES;
   }
 
-  /** Atom batches of a Gauss-Seidel update (its component), else the default: what model.json's atom_batches holds. */
+  /** Atom batches of a batched update (its component), else the default: what model.json's atom_batches holds. */
   default int atomBatches() {
     return DEFAULT_ATOM_BATCHES;
   }

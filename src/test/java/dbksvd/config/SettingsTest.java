@@ -49,7 +49,14 @@ class SettingsTest {
     assertEquals(new RefitMatchingPursuit(20, 0.05), p.encoder()); // the default encoder
     var e = assertThrows(IllegalArgumentException.class,
         () -> Settings.fitParams(Settings.load(null, List.of("dbksvd.fit.update=sgd"), Map.of())));
-    assertEquals("update must be jacobi or gauss-seidel, got 'sgd'", e.getMessage());
+    assertEquals("update must be jacobi, gauss-seidel or jacobi-batches, got 'sgd'", e.getMessage());
+    assertEquals(new Update.JacobiBatches(6, 2), Settings.fitParams(Settings.load(null, List.of(
+        "dbksvd.fit.update=jacobi-batches", "dbksvd.fit.atom-batches=6", "dbksvd.fit.update-passes=2"), Map.of()))
+        .update());
+    e = assertThrows(IllegalArgumentException.class, () -> Settings.fitParams(Settings.load(null, List.of(
+        "dbksvd.fit.update=jacobi-batches", "dbksvd.fit.matryoshka=3", "dbksvd.fit.atoms=64"), Map.of())));
+    assertEquals("dbksvd.fit.update = jacobi-batches does not support Matryoshka groups (dbksvd.fit.matryoshka); "
+        + "use jacobi or gauss-seidel with them", e.getMessage());
   }
 
   /** The builder's defaults are reference.conf's: code that builds FitParams without a config fits the same way. */

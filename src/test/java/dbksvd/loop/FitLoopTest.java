@@ -107,7 +107,7 @@ class FitLoopTest {
     assertMessage(() -> new Update.GaussSeidel(0), "atom batches");
     assertMessage(() -> Init.of("zeros"), "init", "zeros");
     assertMessage(() -> ok.toBuilder().iterations(-1).build(), "iterations");
-    assertMessage(() -> Update.of("sgd", 1, 1), "update must be jacobi or gauss-seidel", "sgd");
+    assertMessage(() -> Update.of("sgd", 1, 1), "update must be jacobi, gauss-seidel or jacobi-batches", "sgd");
     assertMessage(() -> Update.of("jacobi", 0, 1), "update passes must be at least 1");
     assertMessage(() -> FitParams.defaults(64, 0), "k must be at least 1");
     assertMessage(() -> ok.toBuilder().matryoshka(FitParams.Matryoshka.of(3, 2, 2, 2, 1)).build(), "add up to 7", "k = 8");

@@ -66,10 +66,20 @@ class KsvdRecoveryTest {
     assertMeanRecovery(0.85, Double.POSITIVE_INFINITY, "mp", new Update.Jacobi(3));
   }
 
-  /** The defaults (mp-refit, Jacobi with 3 passes): recovery not below plain MP's with the same update (0.880). */
+  /** The defaults (mp-refit, Jacobi with 3 passes): above plain MP with the same update (0.880); measured 0.964. */
   @Test
   void noiselessDefaults() {
-    assertMeanRecovery(0.85, Double.POSITIVE_INFINITY, "mp-refit", new Update.Jacobi(3));
+    assertMeanRecovery(0.90, Double.POSITIVE_INFINITY, "mp-refit", new Update.Jacobi(3));
+  }
+
+  /**
+   * The paper's schedule (jacobi-batches: 4 atom batches in sequence, 3 passes each, coefficients and residuals
+   * refitted after each batch) on the same experiment; printed beside {@link #noiselessJacobi}'s figure (measured
+   * 0.900 against jacobi's 0.880 and gauss-seidel's 0.932 with 4 atom batches).
+   */
+  @Test
+  void noiselessJacobiBatches() {
+    assertMeanRecovery(0.85, Double.POSITIVE_INFINITY, "mp", new Update.JacobiBatches(4, 3));
   }
 
   @Test

@@ -82,7 +82,8 @@ class SparkFitTest {
     for (FitParams p : new FitParams[] {
         FitParams.builder(M, K).update(new Update.GaussSeidel(4)).build(),
         FitParams.builder(M, K).update(new Update.Jacobi(1)).build(),
-        FitParams.builder(M, K).update(new Update.Jacobi(3)).build()}) {
+        FitParams.builder(M, K).update(new Update.Jacobi(3)).build(),
+        FitParams.builder(M, K).update(new Update.JacobiBatches(4, 2)).build()}) {
       sameDictionaryAsTheCore(p.toBuilder().batchSize(2500).iterations(8).seed(5).build());
     }
   }
