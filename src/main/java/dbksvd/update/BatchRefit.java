@@ -101,17 +101,6 @@ public final class BatchRefit {
    * residual after a refit may exceed ‖y_i‖ (the batch's atoms of a sample were refitted each on its own).
    */
   public static double termBound(EncodedBlock eb) {
-    double bound = 0;
-    SparseCodes codes = eb.codes;
-    for (int s = 0; s < eb.n; s++) {
-      double y = Math.sqrt(Math.max(eb.ySqNorm[s], eb.rSqNorm[s]));
-      double x = 0;
-      int base = s * codes.capacity;
-      for (int t = 0; t < codes.count[s]; t++) {
-        x = Math.max(x, Math.abs(codes.value[base + t]));
-      }
-      bound = Math.max(bound, 2 * (y + x) * Math.max(y, x));
-    }
-    return bound;
+    return JacobiUpdate.termBound(eb, true);
   }
 }

@@ -89,10 +89,18 @@ public final class JacobiUpdate {
    * (the factor 2 covers rounding). Partition-independent: the batch's bound is the max over its blocks.
    */
   public static double termBound(EncodedBlock eb) {
+    return termBound(eb, false);
+  }
+
+  /**
+   * As {@link #termBound(EncodedBlock)}; with {@code refitted}, ‖r_i‖ is bounded by max(‖y_i‖, ‖r_i‖) instead of
+   * ‖y_i‖ (a residual after a refit of coefficients may exceed ‖y_i‖: {@link BatchRefit}).
+   */
+  public static double termBound(EncodedBlock eb, boolean refitted) {
     double bound = 0;
     SparseCodes codes = eb.codes;
     for (int s = 0; s < eb.n; s++) {
-      double y = Math.sqrt(eb.ySqNorm[s]);
+      double y = Math.sqrt(refitted ? Math.max(eb.ySqNorm[s], eb.rSqNorm[s]) : eb.ySqNorm[s]);
       double x = 0;
       int base = s * codes.capacity;
       for (int t = 0; t < codes.count[s]; t++) {

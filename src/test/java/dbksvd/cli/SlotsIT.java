@@ -1,0 +1,77 @@
+package dbksvd.cli;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Fits that reach the same dictionary at {@code local[1]} and {@code local[2]}, each in its own JVM through
+ * {@code bin/dbksvd}, on 16 files of planted data.
+ */
+class SlotsIT {
+  @TempDir static Path tmp;
+  static String data;
+
+  @BeforeAll
+  static void data() throws Exception {
+    data = tmp.resolve("data").toString();
+    LauncherIT.Result g = LauncherIT.dbksvd("generate", "--output", data, "--dim", "32", "--atoms", "64", "--k",
+        "3", "--samples", "8000", "--partitions", "16", "--seed", "4", "--snr-db", "30");
+    assertEquals(0, g.code(), g.err());
+  }
+
+  /** The fit at 1 and 2 slots (m = 64, k = 3, and the given flags); asserts equal dictionaries, returns the runs. */
+  static List<LauncherIT.Result> sameDictionaryAtOneAndTwoSlots(String name, String... flags) throws Exception {
+    byte[][] dictionary = new byte[2][];
+    List<LauncherIT.Result> runs = new ArrayList<>();
+    for (int slots = 1; slots <= 2; slots++) {
+      Path model = tmp.resolve(name + "-" + slots);
+      List<String> args = new ArrayList<>(List.of("fit", "--input", data, "--output", model.toString(), "--atoms",
+          "64", "--k", "3", "--set", "dbksvd.spark.master=local[" + slots + "]"));
+      args.addAll(List.of(flags));
+      LauncherIT.Result f = LauncherIT.dbksvd(args.toArray(String[]::new));
+      assertEquals(0, f.code(), f.err());
+      dictionary[slots - 1] = Files.readAllBytes(model.resolve("dictionary.npy"));
+      runs.add(f);
+    }
+    assertArrayEquals(dictionary[0], dictionary[1], name + ": the same dictionary at 1 and 2 slots");
+    return runs;
+  }
+
+  /**
+   * batching = splits: the splits are the files (not Spark's packing of small files, which depends on the cores:
+   * with a small {@code spark.sql.files.openCostInBytes} it would make 1 split at 1 slot and 2 at 2) and the row ids
+   * are the files', so the batches, and the bits, do not depend on the task slots.
+   */
+  @Test
+  void batchesOfSplits() throws Exception {
+    for (LauncherIT.Result f : sameDictionaryAtOneAndTwoSlots("splits", "--batch-size", "1500", "--iterations", "8",
+        "--batching", "splits",
+        // a small open cost: Spark alone would pack the 16 files into 1 partition at 1 slot and 2 at 2 slots
+        "--set", "dbksvd.spark.conf.\"spark.sql.files.openCostInBytes\"=1024")) {
+      assertTrue(f.out().contains("batches of whole splits: 16 splits"), f.out());
+    }
+  }
+
+  /**
+   * update = jacobi-batches: the per-batch Jacobi sums are exact and the refit of coefficients and residuals is per
+   * sample, so neither depends on the task slots (the sums are split over as many atom ranges and threads as there
+   * are slots).
+   */
+  @Test
+  void jacobiBatches() throws Exception {
+    sameDictionaryAtOneAndTwoSlots("jacobi-batches", "--batch-size", "2000", "--iterations", "6", "--update",
+        "jacobi-batches", "--atom-batches", "4", "--update-passes", "2");
+    String json = Files.readString(tmp.resolve("jacobi-batches-1").resolve("model.json"));
+    assertTrue(json.replace(" ", "").contains("\"update\":\"jacobi-batches\""), json);
+  }
+}
