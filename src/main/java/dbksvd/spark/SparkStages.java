@@ -38,11 +38,15 @@ import java.util.Map;
 /**
  * The stages of {@link FitLoop} over a dataset too large for one machine:
  * <ul>
- *   <li>encode: D and G are broadcast (one broadcast per iteration, destroyed by {@link #release}); each task reads
- *       its rows of outer batch t ({@link OuterBatches}), computes DᵀY with one GEMM per chunk on the task's GEMM
- *       backend, runs the encoder and keeps codes and residuals (persisted for the rest of the iteration);</li>
- *   <li>jacobi: per pass, each task sums its samples' terms for every atom (exact sums: any split gives the same
- *       bits), the sums are tree-reduced to the driver; m·d sums per task travel instead of the residuals;</li>
+ *   <li>encode: D is broadcast (one broadcast per iteration, destroyed by {@link #release}; G is computed once per
+ *       executor JVM from it, {@link Dictionary#G}); each task reads its rows of outer batch t ({@link BatchReader}),
+ *       computes DᵀY with one GEMM per chunk on the task's GEMM backend, runs the encoder and keeps codes and
+ *       residuals (persisted for the rest of the iteration); one task per executor combines its executor's
+ *       summaries ({@link ByExecutor});</li>
+ *   <li>jacobi: per pass, one task per executor sums the terms of every sample its executor holds, for every atom,
+ *       on all its cores (exact sums: any split gives the same bits); the executors' sums are shuffled keyed by atom
+ *       range to the owners of the ranges' Lanczos states, and the driver gets the next vectors (m·d floats) — the
+ *       bytes grow with executors, never with tasks, and residuals never move;</li>
  *   <li>jacobi-batches: per atom batch, jacobi's stages for the batch's atoms, then one map of the persisted parts
  *       to new persisted parts with the batch's coefficients refitted and residuals updated ({@link BatchRefit});</li>
  *   <li>gauss-seidel: each task splits its samples by the atom batches their codes touch
