@@ -21,6 +21,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 
@@ -115,10 +116,14 @@ public final class CoreBenchmark {
 
   /**
    * What one pass over the stages measured, plus sanity figures (not timed) and the update's own split (time forming
-   * E, in the solver, of which forming K = EᵀE, and in the downdate; solver counters).
+   * E, in the solver, of which forming K = EᵀE, and in the downdate; solver counters). With the Jacobi update: the
+   * seconds of each pass's sums with the columns in chunks and with all of an atom's columns at once, the bytes of
+   * residual columns a pass reads from memory at least (one column per (sample, atom) pair), and the rate at which
+   * all cores read memory in a plain sweep over the residuals, measured in the same run.
    */
   record Pass(List<Stage> stages, double relErr, double meanOmega, int maxOmega, int atomsUsed,
-      double updateSseRatio, TopSingularTriplet.Scratch update) {
+      double updateSseRatio, TopSingularTriplet.Scratch update, double[] jacobiPassSeconds,
+      double[] jacobiWholePassSeconds, double jacobiPassBytes, double readBytesPerSecond) {
     double total() {
       return stages.stream().mapToDouble(Stage::seconds).sum();
     }
@@ -192,6 +197,19 @@ public final class CoreBenchmark {
             + " (%.1f per atom), %d restarts, %d fresh starts; tol %.0e%n", u.calls, u.gramCalls,
         TopSingularTriplet.GRAM_MAX, u.steps, (double) u.steps / Math.max(1, u.calls), u.restarts, u.freshStarts,
         p.tol);
+
+    if (pass.jacobiPassSeconds.length > 0) {
+      double chunked = Arrays.stream(pass.jacobiPassSeconds).sum();
+      double whole = Arrays.stream(pass.jacobiWholePassSeconds).sum();
+      System.out.printf(Locale.ROOT, "jacobi passes on %d cores, columns in chunks of %d (s):%s; all of an atom's"
+              + " columns at once:%s; chunks/whole %.2f (same bits)%n", cores, JacobiUpdate.chunkColumns(p.d),
+          seconds(pass.jacobiPassSeconds), seconds(pass.jacobiWholePassSeconds), chunked / whole);
+      double mean = chunked / pass.jacobiPassSeconds.length;
+      System.out.printf(Locale.ROOT, "a pass reads at least n*k*d*4 = %.2f GB of residual columns: %.1f GB/s in"
+              + " chunks = %.2f x a plain sweep over memory on all cores in this run (%.1f GB/s)%n",
+          pass.jacobiPassBytes / 1e9, pass.jacobiPassBytes / mean / 1e9,
+          pass.jacobiPassBytes / mean / pass.readBytesPerSecond, pass.readBytesPerSecond / 1e9);
+    }
 
     List<EncoderCost> encoders = encoderCosts(D, Y, p);
     double gemmPerSample = 2.0 * p.m * p.d / rate;
@@ -312,6 +330,24 @@ public final class CoreBenchmark {
     }
   }
 
+  /**
+   * Bytes per second at which {@code threads} threads read A once from memory, each a contiguous share, summing
+   * its floats (best of 3): the memory-bound ceiling for a kernel that streams A.
+   */
+  static double readRate(float[] A, int threads) {
+    double best = Double.MAX_VALUE;
+    double[] sink = new double[threads];
+    for (int run = 0; run < 3; run++) {
+      long t0 = System.nanoTime();
+      java.util.stream.IntStream.range(0, threads).parallel().forEach(c -> {
+        int from = (int) ((long) A.length * c / threads), to = (int) ((long) A.length * (c + 1) / threads);
+        sink[c] += Simd.dot(to - from, A, from, A, from);
+      });
+      best = Math.min(best, (System.nanoTime() - t0) / 1e9);
+    }
+    return sink[0] == -1 ? 0 : (double) A.length * Float.BYTES / best;
+  }
+
   /** Σ‖y − Dx‖² over the n samples, the residuals formed as {@link EncodedBlock} forms them. */
   private static double residualSum(float[] D, float[] Y, SparseCodes X, int d, int n) {
     float[] r = new float[d];
@@ -344,6 +380,7 @@ public final class CoreBenchmark {
 
     long t = System.nanoTime();
     Dictionary dict = new Dictionary(D, d, m);
+    dict.G(); // formed on first use: here, so that the stage times it
     t = lap(stages, "gram", t, 2.0 * m * m * d);
 
     // P = DᵀY in chunks of samples, as EncodedBlock does, but kept whole so MP can be timed on its own
@@ -383,18 +420,58 @@ public final class CoreBenchmark {
     EncodedBlock eb = new EncodedBlock(d, rowId, X, R, ySq, rSq);
     TopSingularTriplet.Scratch scratch = new TopSingularTriplet.Scratch();
     double sseBefore = 0, sseAfter = 0;
+    List<Double> passSeconds = new ArrayList<>();
+    List<Double> wholePassSeconds = new ArrayList<>();
+    double readRate = Double.NaN;
     if (p.update.equals("jacobi")) {
       // the Jacobi update: Lanczos passes from the current atoms on every E_j at once, sums exact on a fixed grid
       t = System.nanoTime();
       AtomGroups groups = AtomGroups.single(m, p.k);
       int exponent = JacobiUpdate.exponent(JacobiUpdate.termBound(eb), n);
       JacobiUpdate.Krylov krylov = new JacobiUpdate.Krylov(D, d, m, p.updatePasses);
-      while (!krylov.done()) {
-        krylov.absorb(List.of(JacobiUpdate.Step.of(JacobiUpdate.accumulate(eb, groups, D, krylov.vector(),
-            krylov.alignment(), exponent), D)));
+      // as an executor sums a pass: the atom ranges shared out over the cores, each over every sample
+      int cores = Runtime.getRuntime().availableProcessors();
+      int[] bounds = JacobiUpdate.ranges(m, cores);
+      // each pass twice, in alternating order: columns in L2-sized chunks (the default) and all of an atom's columns
+      // at once (dot products, then the sums: before the chunks); the same bits either way, checked
+      double excluded = 0;
+      int chunk = JacobiUpdate.chunkColumns(d);
+      for (int pass = 0; !krylov.done(); pass++) {
+        float[] v = krylov.vector();
+        double[] align = krylov.alignment();
+        JacobiUpdate.Sums[] chunked = null, whole = null;
+        for (int order = 0; order < 2; order++) {
+          boolean inChunks = (order + pass) % 2 == 0;
+          long q0 = System.nanoTime();
+          JacobiUpdate.Sums[] sums = java.util.stream.IntStream.range(0, bounds.length - 1).parallel()
+              .mapToObj(r -> JacobiUpdate.accumulateInChunks(eb, groups, D, null, v, align, exponent,
+                  inChunks ? chunk : Integer.MAX_VALUE, new int[] {bounds[r], bounds[r + 1]})[0])
+              .toArray(JacobiUpdate.Sums[]::new);
+          double seconds = (System.nanoTime() - q0) / 1e9;
+          if (inChunks) {
+            chunked = sums;
+            passSeconds.add(seconds);
+          } else {
+            whole = sums;
+            wholePassSeconds.add(seconds);
+            excluded += seconds;
+          }
+        }
+        for (int r = 0; r < chunked.length; r++) {
+          if (!Arrays.equals(chunked[r].w, whole[r].w) || !Arrays.equals(chunked[r].vv, whole[r].vv)
+              || !Arrays.equals(chunked[r].c, whole[r].c)) {
+            throw new IllegalStateException("jacobi sums differ between chunked and whole columns in pass " + pass);
+          }
+        }
+        List<JacobiUpdate.Step> steps = new ArrayList<>();
+        for (JacobiUpdate.Sums x : chunked) {
+          steps.add(JacobiUpdate.Step.of(x, D));
+        }
+        krylov.absorb(steps);
       }
       float[] u = krylov.atoms();
-      lap(stages, "update", t, 0);
+      lap(stages, "update", t + (long) (excluded * 1e9), 0); // the stage counts the chunked passes only
+      readRate = readRate(R, cores);
       sseBefore = Blas.sqNorm(R.length, R, 0);
       sseAfter = jacobiSse(Y, X, u, d, n);
     } else {
@@ -438,7 +515,10 @@ public final class CoreBenchmark {
       used += c > 0 ? 1 : 0;
     }
     return new Pass(stages, Math.sqrt(sumR / sumY), (double) nnz / m, maxOmega, used,
-        sseBefore > 0 ? sseAfter / sseBefore : Double.NaN, scratch);
+        sseBefore > 0 ? sseAfter / sseBefore : Double.NaN, scratch,
+        passSeconds.stream().mapToDouble(Double::doubleValue).toArray(),
+        wholePassSeconds.stream().mapToDouble(Double::doubleValue).toArray(), (double) nnz * d * Float.BYTES,
+        readRate);
   }
 
   /**
@@ -504,6 +584,13 @@ public final class CoreBenchmark {
         .append(kv("update_downdate_s", pass.update.downdateNanos / 1e9)).append(',')
         .append(kv("update_gram_path_atoms", pass.update.gramCalls)).append(',')
         .append(kv("update_lanczos_steps", pass.update.steps)).append(',')
+        .append("\"jacobi_pass_s\":").append(Arrays.toString(Arrays.stream(pass.jacobiPassSeconds)
+            .mapToObj(CoreBenchmark::num).toArray())).append(',')
+        .append("\"jacobi_whole_pass_s\":").append(Arrays.toString(Arrays.stream(pass.jacobiWholePassSeconds)
+            .mapToObj(CoreBenchmark::num).toArray())).append(',')
+        .append(kv("jacobi_chunk_columns", JacobiUpdate.chunkColumns(p.d))).append(',')
+        .append(kv("jacobi_pass_bytes", pass.jacobiPassBytes)).append(',')
+        .append(kv("memory_read_gbps", pass.readBytesPerSecond / 1e9)).append(',')
         .append(kv("simd", Simd.describe())).append(",\"encoders\":[");
     double gemmPerSample = 2.0 * p.m * p.d / rate;
     for (int i = 0; i < encoders.size(); i++) {
@@ -515,6 +602,14 @@ public final class CoreBenchmark {
           .append(kv("rel_err", e.relErr)).append(',').append(kv("mean_atoms", e.meanAtoms)).append('}');
     }
     sb.append("]}\n");
+    return sb.toString();
+  }
+
+  private static String seconds(double[] xs) {
+    StringBuilder sb = new StringBuilder();
+    for (double x : xs) {
+      sb.append(String.format(Locale.ROOT, " %.3f", x));
+    }
     return sb.toString();
   }
 

@@ -235,6 +235,48 @@ class JacobiUpdateTest {
     assertArrayEquals(whole.vv, total.vv);
   }
 
+  /**
+   * Taking an atom's columns a chunk at a time (dot products, then sums, chunk after chunk) changes no bit, whatever
+   * the chunk; the default chunk is about 128 KiB of columns, at least 8.
+   */
+  @Test
+  void chunksOfColumnsChangeNoBit() {
+    int d = 200, m = 6, n = 300, k = 2;
+    SplittableRandom rng = new SplittableRandom(12);
+    float[] Dict = TestMath.randomUnitDictionary(d, m, rng);
+    SparseCodes codes = new SparseCodes(n, k);
+    float[] R = TestMath.gaussianMatrix(d, n, rng);
+    double[] ySq = new double[n];
+    for (int s = 0; s < n; s++) {
+      for (int t = 0; t < k; t++) {
+        codes.accumulate(s, rng.nextInt(m), (float) TestMath.gaussian(rng));
+      }
+      ySq[s] = 4 * d;
+    }
+    EncodedBlock eb = new EncodedBlock(d, new long[n], codes, R, ySq, ySq.clone());
+    AtomGroups groups = AtomGroups.single(m, k);
+    int e = JacobiUpdate.exponent(JacobiUpdate.termBound(eb), n);
+    float[] q = TestMath.randomUnitDictionary(d, m, rng);
+    double[] align = JacobiUpdate.alignment(Dict, q, d, m);
+    int[] bounds = {0, 2, m};
+    JacobiUpdate.Sums[] whole = JacobiUpdate.accumulateInChunks(eb, groups, Dict, null, q, align, e,
+        Integer.MAX_VALUE, bounds);
+    assertTrue(whole[0].omega[0] > 64, "atoms with many columns: " + whole[0].omega[0]);
+    for (int chunk : new int[] {1, 3, 8, 13, 64}) {
+      JacobiUpdate.Sums[] part = JacobiUpdate.accumulateInChunks(eb, groups, Dict, null, q, align, e, chunk, bounds);
+      for (int r = 0; r < bounds.length - 1; r++) {
+        assertArrayEquals(whole[r].w, part[r].w, "chunk " + chunk);
+        assertArrayEquals(whole[r].c, part[r].c, "chunk " + chunk);
+        assertArrayEquals(whole[r].vv, part[r].vv, "chunk " + chunk);
+        assertArrayEquals(whole[r].omega, part[r].omega, "chunk " + chunk);
+      }
+    }
+    assertEquals(8, JacobiUpdate.chunkColumns(2304));
+    assertEquals(80, JacobiUpdate.chunkColumns(384));
+    assertEquals(8, JacobiUpdate.chunkColumns(16384));
+    assertEquals(32768, JacobiUpdate.chunkColumns(1));
+  }
+
   /** Samples s with part[s] == p, as a block of their own (codes, samples, residuals, norms copied). */
   static EncodedBlock subset(EncodedBlock eb, AtomGroups groups, int[] part, int p) {
     int n = 0;
