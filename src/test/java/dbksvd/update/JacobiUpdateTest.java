@@ -204,18 +204,7 @@ class JacobiUpdateTest {
     int d = 200, m = 30, n = 400, k = 3;
     SplittableRandom rng = new SplittableRandom(9);
     float[] Dict = TestMath.randomUnitDictionary(d, m, rng);
-    SparseCodes codes = new SparseCodes(n, k);
-    float[] R = TestMath.gaussianMatrix(d, n, rng);
-    double[] ySq = new double[n];
-    long[] rowId = new long[n];
-    for (int s = 0; s < n; s++) {
-      for (int t = 0; t < k; t++) {
-        codes.accumulate(s, rng.nextInt(m), (float) TestMath.gaussian(rng));
-      }
-      ySq[s] = 4 * d;
-      rowId[s] = s;
-    }
-    EncodedBlock eb = new EncodedBlock(d, rowId, codes, R, ySq, ySq.clone());
+    EncodedBlock eb = gaussianBlock(d, m, n, k, rng);
     AtomGroups groups = AtomGroups.single(m, k);
     int e = JacobiUpdate.exponent(JacobiUpdate.termBound(eb), n);
     float[] q = TestMath.randomUnitDictionary(d, m, rng);
@@ -244,16 +233,7 @@ class JacobiUpdateTest {
     int d = 200, m = 6, n = 300, k = 2;
     SplittableRandom rng = new SplittableRandom(12);
     float[] Dict = TestMath.randomUnitDictionary(d, m, rng);
-    SparseCodes codes = new SparseCodes(n, k);
-    float[] R = TestMath.gaussianMatrix(d, n, rng);
-    double[] ySq = new double[n];
-    for (int s = 0; s < n; s++) {
-      for (int t = 0; t < k; t++) {
-        codes.accumulate(s, rng.nextInt(m), (float) TestMath.gaussian(rng));
-      }
-      ySq[s] = 4 * d;
-    }
-    EncodedBlock eb = new EncodedBlock(d, new long[n], codes, R, ySq, ySq.clone());
+    EncodedBlock eb = gaussianBlock(d, m, n, k, rng);
     AtomGroups groups = AtomGroups.single(m, k);
     int e = JacobiUpdate.exponent(JacobiUpdate.termBound(eb), n);
     float[] q = TestMath.randomUnitDictionary(d, m, rng);
@@ -275,6 +255,25 @@ class JacobiUpdateTest {
     assertEquals(80, JacobiUpdate.chunkColumns(384));
     assertEquals(8, JacobiUpdate.chunkColumns(16384));
     assertEquals(32768, JacobiUpdate.chunkColumns(1));
+  }
+
+  /**
+   * n samples with Gaussian residuals (d × n) and k Gaussian coefficients on atoms drawn from m (repeats add up),
+   * ‖y‖² = 4d for the term bound.
+   */
+  static EncodedBlock gaussianBlock(int d, int m, int n, int k, SplittableRandom rng) {
+    SparseCodes codes = new SparseCodes(n, k);
+    float[] R = TestMath.gaussianMatrix(d, n, rng);
+    double[] ySq = new double[n];
+    long[] rowId = new long[n];
+    for (int s = 0; s < n; s++) {
+      for (int t = 0; t < k; t++) {
+        codes.accumulate(s, rng.nextInt(m), (float) TestMath.gaussian(rng));
+      }
+      ySq[s] = 4 * d;
+      rowId[s] = s;
+    }
+    return new EncodedBlock(d, rowId, codes, R, ySq, ySq.clone());
   }
 
   /** Samples s with part[s] == p, as a block of their own (codes, samples, residuals, norms copied). */
