@@ -2,7 +2,6 @@ package dbksvd.linalg;
 
 import jdk.incubator.vector.DoubleVector;
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
@@ -21,7 +20,6 @@ final class SimdVector {
   static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
   static final int L = F.length();
   /** Integers in a vector of F's size, for the bits of |p| in the argmax. */
-  static final VectorSpecies<Integer> I = VectorSpecies.of(int.class, F.vectorShape());
 
   /** Per-thread buffer for lane sums (8 vectors). */
   private static final ThreadLocal<float[]> LANES = ThreadLocal.withInitial(() -> new float[8 * L]);
@@ -53,20 +51,21 @@ final class SimdVector {
   }
 
   // ---------------------------------------------------------------------------------------------------------------
-  // argmax |p|, ties to the smallest index, in two steps: the pass keeps only lane-wise maxima, then a scan of p (in
-  // L1 by now) returns the first index whose |p| equals the maximum. The maxima are taken on the bits of |p| as
-  // integers, which order non-negative floats as the floats themselves: an integer max is one cheap instruction
-  // where a float max (with Math.max's NaN and −0 rules) is a chain of several, and that chain, not memory, would
-  // bound the pass. Exact: max is order-free and equality of bits is equality of |p|. A NaN has larger bits than
-  // any number; its maximum makes the caller fall back to the scalar rule, which skips NaN.
+  // argmax |p|, ties to the smallest index, in two steps: the pass keeps only lane-wise maxima of |p|, then a scan
+  // of p (in L1 by now) returns the first index whose |p| equals the maximum. Exact: max is order-free, and for
+  // non-negative floats equal values are equal bits. A NaN propagates through the float max; its bits are above
+  // INF, which makes the caller fall back to the scalar rule (it skips NaN). The maxima were taken on the bits of
+  // |p| as integers (a FloatVector reinterpreted as an IntVector) until 2026-12-03: in about one JVM in three C2
+  // compiled that reinterpretation into a path several times slower for the JVM's whole life (docs/benchmarks.md,
+  // the headline rerun); the float abs and max compile to vector instructions in every JVM measured since.
 
   private static final int ABS = 0x7fffffff;
   /** Bits of +∞: a maximum above it is a NaN. */
   private static final int INF = 0x7f800000;
 
-  /** Bits of |v|, lane-wise. */
-  private static IntVector absBits(FloatVector v) {
-    return ((IntVector) v.reinterpretShape(I, 0)).and(ABS);
+  /** The bits of |x| for a lane-wise maximum of |p|: how the scans compare it (NaN: above INF). */
+  private static int bits(float x) {
+    return Float.floatToRawIntBits(x) & ABS;
   }
 
   /**
@@ -77,11 +76,11 @@ final class SimdVector {
     if (best > INF) {
       return -2;
     }
-    IntVector bv = IntVector.broadcast(I, best);
+    FloatVector bv = FloatVector.broadcast(F, Float.intBitsToFloat(best));
     int bound = F.loopBound(len);
     int i = 0;
     for (; i < bound; i += L) {
-      if (absBits(FloatVector.fromArray(F, p, off + i)).compare(VectorOperators.EQ, bv).anyTrue()) {
+      if (FloatVector.fromArray(F, p, off + i).abs().compare(VectorOperators.EQ, bv).anyTrue()) {
         break;
       }
     }
@@ -109,17 +108,17 @@ final class SimdVector {
   }
 
   static int argmaxAbs(float[] p, int off, int len, float floor) {
-    IntVector m0 = IntVector.zero(I), m1 = m0;
+    FloatVector m0 = FloatVector.zero(F), m1 = m0;
     int bound2 = len - len % (2 * L);
     int i = 0;
     for (; i < bound2; i += 2 * L) {
-      m0 = m0.max(absBits(FloatVector.fromArray(F, p, off + i)));
-      m1 = m1.max(absBits(FloatVector.fromArray(F, p, off + i + L)));
+      m0 = m0.max(FloatVector.fromArray(F, p, off + i).abs());
+      m1 = m1.max(FloatVector.fromArray(F, p, off + i + L).abs());
     }
     for (; i + L <= len; i += L) {
-      m0 = m0.max(absBits(FloatVector.fromArray(F, p, off + i)));
+      m0 = m0.max(FloatVector.fromArray(F, p, off + i).abs());
     }
-    int best = maxBitsTail(p, off, i, len, m0.max(m1).reduceLanes(VectorOperators.MAX));
+    int best = maxBitsTail(p, off, i, len, bits(m0.max(m1).reduceLanes(VectorOperators.MAX)));
     int j = len == 0 ? -1 : answer(p, off, len, best, floor);
     return j == -2 ? Simd.argmaxAbsScalar(p, off, len, floor) : j;
   }
@@ -127,7 +126,7 @@ final class SimdVector {
   /** p −= a·g; returns the bits of max |p| (then {@link #locateAfterZero}). */
   static int subtractScaledMaxAbs(float[] p, int pOff, int len, float a, float[] g, int gOff) {
     FloatVector av = FloatVector.broadcast(F, a);
-    IntVector m0 = IntVector.zero(I), m1 = m0;
+    FloatVector m0 = FloatVector.zero(F), m1 = m0;
     int bound2 = len - len % (2 * L);
     int i = 0;
     for (; i < bound2; i += 2 * L) {
@@ -136,15 +135,15 @@ final class SimdVector {
           .sub(FloatVector.fromArray(F, g, gOff + i + L).mul(av));
       v0.intoArray(p, pOff + i);
       v1.intoArray(p, pOff + i + L);
-      m0 = m0.max(absBits(v0));
-      m1 = m1.max(absBits(v1));
+      m0 = m0.max(v0.abs());
+      m1 = m1.max(v1.abs());
     }
     for (; i + L <= len; i += L) {
       FloatVector v0 = FloatVector.fromArray(F, p, pOff + i).sub(FloatVector.fromArray(F, g, gOff + i).mul(av));
       v0.intoArray(p, pOff + i);
-      m0 = m0.max(absBits(v0));
+      m0 = m0.max(v0.abs());
     }
-    int best = m0.max(m1).reduceLanes(VectorOperators.MAX);
+    int best = bits(m0.max(m1).reduceLanes(VectorOperators.MAX));
     for (; i < len; i++) {
       float v = p[pOff + i] - a * g[gOff + i];
       p[pOff + i] = v;
@@ -157,7 +156,7 @@ final class SimdVector {
   static long subtractScaledMaxAbs2(float[] p, int p1Off, int p2Off, int len, float a1, float a2, float[] g,
       int g1Off, int g2Off) {
     FloatVector av1 = FloatVector.broadcast(F, a1), av2 = FloatVector.broadcast(F, a2);
-    IntVector m1 = IntVector.zero(I), m2 = m1;
+    FloatVector m1 = FloatVector.zero(F), m2 = m1;
     int bound = F.loopBound(len);
     int i = 0;
     for (; i < bound; i += L) {
@@ -165,10 +164,10 @@ final class SimdVector {
       FloatVector v2 = FloatVector.fromArray(F, p, p2Off + i).sub(FloatVector.fromArray(F, g, g2Off + i).mul(av2));
       v1.intoArray(p, p1Off + i);
       v2.intoArray(p, p2Off + i);
-      m1 = m1.max(absBits(v1));
-      m2 = m2.max(absBits(v2));
+      m1 = m1.max(v1.abs());
+      m2 = m2.max(v2.abs());
     }
-    int b1 = m1.reduceLanes(VectorOperators.MAX), b2 = m2.reduceLanes(VectorOperators.MAX);
+    int b1 = bits(m1.reduceLanes(VectorOperators.MAX)), b2 = bits(m2.reduceLanes(VectorOperators.MAX));
     for (; i < len; i++) {
       float v1 = p[p1Off + i] - a1 * g[g1Off + i];
       float v2 = p[p2Off + i] - a2 * g[g2Off + i];
@@ -192,7 +191,7 @@ final class SimdVector {
 
   static int subtractColumnsArgmaxAbs(float[] alpha, int aOff, float[] alpha0, int len, float[] G, int[] colOff,
       float[] gamma, int size) {
-    IntVector m0 = IntVector.zero(I);
+    FloatVector m0 = FloatVector.zero(F);
     int bound = F.loopBound(len);
     int i = 0;
     for (; i < bound; i += L) {
@@ -201,9 +200,9 @@ final class SimdVector {
         v = v.sub(FloatVector.fromArray(F, G, colOff[r] + i).mul(gamma[r]));
       }
       v.intoArray(alpha, aOff + i);
-      m0 = m0.max(absBits(v));
+      m0 = m0.max(v.abs());
     }
-    int best = m0.reduceLanes(VectorOperators.MAX);
+    int best = bits(m0.reduceLanes(VectorOperators.MAX));
     for (; i < len; i++) {
       float v = alpha0[i];
       for (int r = 0; r < size; r++) {
