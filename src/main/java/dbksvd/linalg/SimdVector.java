@@ -350,23 +350,27 @@ final class SimdVector {
     }
   }
 
-  /** Doubles in a vector of half F's lanes (F2D widens each half of a float vector into one of these). */
+  /** Doubles in a vector of F's shape: half F's lanes. */
   private static final VectorSpecies<Double> D2 = VectorSpecies.of(double.class,
       jdk.incubator.vector.VectorShape.forBitSize(F.vectorBitSize()));
+  /** Floats in a vector of half F's shape: as many lanes as D2, so F2D widens one into one D2 (part 0, no slice). */
+  private static final VectorSpecies<Float> FH = VectorSpecies.of(float.class,
+      jdk.incubator.vector.VectorShape.forBitSize(F.vectorBitSize() / 2));
+
+  // Until 2026-12-03 these kernels loaded a whole F vector and widened its halves (convertShape part 0, then part 1,
+  // which slices): in about one JVM in ten C2 left both conversions to the Vector API's Java fallback (toArray,
+  // blend) for the JVM's whole life, and a Jacobi pass took 3-4x as long (docs/benchmarks.md, "The Jacobi pass").
+  // Loading half as many floats and widening them whole keeps every element's arithmetic, hence the same bits.
 
   static void addRounded(int n, double a, float[] x, int offX, double[] acc, int offAcc) {
     DoubleVector av = DoubleVector.broadcast(D2, a);
     DoubleVector round = DoubleVector.broadcast(D2, Simd.ROUND);
     int h = D2.length();
-    int bound = F.loopBound(n);
+    int bound = n - n % h;
     int i = 0;
-    for (; i < bound; i += L) {
-      FloatVector xv = FloatVector.fromArray(F, x, offX + i);
-      DoubleVector lo = (DoubleVector) xv.convertShape(VectorOperators.F2D, D2, 0);
-      DoubleVector hi = (DoubleVector) xv.convertShape(VectorOperators.F2D, D2, 1);
-      DoubleVector.fromArray(D2, acc, offAcc + i).add(lo.mul(av).add(round).sub(round)).intoArray(acc, offAcc + i);
-      DoubleVector.fromArray(D2, acc, offAcc + i + h).add(hi.mul(av).add(round).sub(round))
-          .intoArray(acc, offAcc + i + h);
+    for (; i < bound; i += h) {
+      DoubleVector xv = (DoubleVector) FloatVector.fromArray(FH, x, offX + i).convertShape(VectorOperators.F2D, D2, 0);
+      DoubleVector.fromArray(D2, acc, offAcc + i).add(xv.mul(av).add(round).sub(round)).intoArray(acc, offAcc + i);
     }
     for (; i < n; i++) {
       acc[offAcc + i] += (a * x[offX + i] + Simd.ROUND) - Simd.ROUND;
@@ -390,31 +394,26 @@ final class SimdVector {
     DoubleVector b2 = DoubleVector.broadcast(D2, a2), b3 = DoubleVector.broadcast(D2, a3);
     DoubleVector round = DoubleVector.broadcast(D2, Simd.ROUND);
     int h = D2.length();
-    int bound = F.loopBound(d);
+    int bound = d - d % h;
     int r = 0;
-    for (; r < bound; r += L) {
-      // the part of each conversion a constant (0, then 1): with a loop variable C2 leaves the conversion to the
-      // boxed Java implementation
-      FloatVector x0 = FloatVector.fromArray(F, A, o0 + r), x1 = FloatVector.fromArray(F, A, o1 + r);
-      FloatVector x2 = FloatVector.fromArray(F, A, o2 + r), x3 = FloatVector.fromArray(F, A, o3 + r);
+    for (; r < bound; r += h) {
       int o = accOff + r;
       DoubleVector w = DoubleVector.fromArray(D2, acc, o);
-      w = w.add(((DoubleVector) x0.convertShape(VectorOperators.F2D, D2, 0)).mul(b0).add(round).sub(round));
-      w = w.add(((DoubleVector) x1.convertShape(VectorOperators.F2D, D2, 0)).mul(b1).add(round).sub(round));
-      w = w.add(((DoubleVector) x2.convertShape(VectorOperators.F2D, D2, 0)).mul(b2).add(round).sub(round));
-      w = w.add(((DoubleVector) x3.convertShape(VectorOperators.F2D, D2, 0)).mul(b3).add(round).sub(round));
+      w = w.add(widened(A, o0 + r).mul(b0).add(round).sub(round));
+      w = w.add(widened(A, o1 + r).mul(b1).add(round).sub(round));
+      w = w.add(widened(A, o2 + r).mul(b2).add(round).sub(round));
+      w = w.add(widened(A, o3 + r).mul(b3).add(round).sub(round));
       w.intoArray(acc, o);
-      DoubleVector z = DoubleVector.fromArray(D2, acc, o + h);
-      z = z.add(((DoubleVector) x0.convertShape(VectorOperators.F2D, D2, 1)).mul(b0).add(round).sub(round));
-      z = z.add(((DoubleVector) x1.convertShape(VectorOperators.F2D, D2, 1)).mul(b1).add(round).sub(round));
-      z = z.add(((DoubleVector) x2.convertShape(VectorOperators.F2D, D2, 1)).mul(b2).add(round).sub(round));
-      z = z.add(((DoubleVector) x3.convertShape(VectorOperators.F2D, D2, 1)).mul(b3).add(round).sub(round));
-      z.intoArray(acc, o + h);
     }
     for (; r < d; r++) {
       acc[accOff + r] += Simd.rounded(a0 * A[o0 + r]) + Simd.rounded(a1 * A[o1 + r]) + Simd.rounded(a2 * A[o2 + r])
           + Simd.rounded(a3 * A[o3 + r]);
     }
+  }
+
+  /** A[o .. o + D2.length()) as doubles. */
+  private static DoubleVector widened(float[] A, int o) {
+    return (DoubleVector) FloatVector.fromArray(FH, A, o).convertShape(VectorOperators.F2D, D2, 0);
   }
 
   // ---------------------------------------------------------------------------------------------------------------
