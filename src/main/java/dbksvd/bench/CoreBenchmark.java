@@ -69,7 +69,8 @@ public final class CoreBenchmark {
         if (a.equals("-h") || a.equals("--help")) {
           System.out.println("usage: CoreBenchmark [--dim d] [--atoms m] [--samples n] [--k k] [--seed s]"
               + " [--batches atomBatches] [--chunk samplesPerGemm] [--snr dB|inf] [--reps r] [--json FILE]"
-              + " [--tol lanczosTol] [--update gauss-seidel|jacobi] [--update-passes T]");
+              + " [--tol lanczosTol] [--update gauss-seidel|jacobi] [--update-passes T]\n"
+              + "       CoreBenchmark --jit-check JVMS [--samples n]   (the hot kernels in JVMS fresh JVMs)");
           System.exit(0);
         }
         if (i + 1 >= args.length) {
@@ -133,7 +134,13 @@ public final class CoreBenchmark {
     }
   }
 
-  public static void main(String[] args) throws IOException {
+  public static void main(String[] args) throws IOException, InterruptedException {
+    if (args.length > 0 && args[0].equals("--jit-check")) {
+      // --jit-check JVMS [--samples n]: the kernels in JVMS fresh JVMs (KernelLottery); exit 3 if some were slow
+      int jvms = args.length > 1 ? Integer.parseInt(args[1]) : 20;
+      int n = args.length > 3 && args[2].equals("--samples") ? Integer.parseInt(args[3]) : 16384;
+      System.exit(KernelLottery.run(jvms, n) > 0 ? 3 : 0);
+    }
     Params p = Params.parse(args);
     int cores = Runtime.getRuntime().availableProcessors();
     String threads = System.getenv().getOrDefault("OPENBLAS_NUM_THREADS", "(unset)");

@@ -52,6 +52,32 @@ public final class AtomicDir {
     }
   }
 
+  /**
+   * Deletes the temporary output of a failed write and keeps it deleted: a cancelled Spark task that Spark's status
+   * tracker no longer counts (its events reach the tracker late) can still re-create the directory with its
+   * clean-up. Checked every 20 ms until it has stayed absent for 200 ms, five seconds at most.
+   */
+  public static void deleteSettled(FileSystem fs, Path tmp) throws IOException {
+    long deadline = System.nanoTime() + 5_000_000_000L;
+    long absentSince = -1;
+    fs.delete(tmp, true);
+    try {
+      while (System.nanoTime() < deadline) {
+        if (fs.exists(tmp)) {
+          fs.delete(tmp, true);
+          absentSince = -1;
+        } else if (absentSince < 0) {
+          absentSince = System.nanoTime();
+        } else if (System.nanoTime() - absentSince > 200_000_000L) {
+          return;
+        }
+        Thread.sleep(20);
+      }
+    } catch (InterruptedException ie) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
   /** Moves a completed temporary directory onto target. */
   public static void commit(FileSystem fs, Path tmp, Path target, boolean overwrite) throws IOException {
     Path old = null;

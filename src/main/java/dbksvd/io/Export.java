@@ -208,7 +208,7 @@ public final class Export {
       spark.createDataFrame(rows, ATOMS).coalesce(1).write().parquet(tmp.toString());
       AtomicDir.commit(fs, tmp, target, overwrite);
     } catch (IOException | RuntimeException e) {
-      fs.delete(tmp, true);
+      AtomicDir.deleteSettled(fs, tmp); // written by a Spark task
       throw e;
     }
   }

@@ -56,7 +56,7 @@ public final class SparkEncode {
         AtomicDir.commit(fs, tmp, target, overwrite);
       } catch (Exception e) { // a failed Spark job throws SparkException, undeclared: the partial output goes too
         awaitCancelledTasks(sc); // before the broadcast goes: cancelled tasks may still read it
-        deleteSettled(fs, tmp);
+        AtomicDir.deleteSettled(fs, tmp);
         throw e;
       }
     } finally {
@@ -150,32 +150,6 @@ public final class SparkEncode {
       }
     }, true);
     return spark.createDataFrame(coded, outSchema);
-  }
-
-  /**
-   * Deletes the temporary output of a failed write and keeps it deleted: a cancelled task the status tracker no
-   * longer counts (its events reach the tracker late) can still re-create the directory with its clean-up. Checked
-   * every 20 ms until it has stayed absent for 200 ms, five seconds at most.
-   */
-  static void deleteSettled(FileSystem fs, Path tmp) throws IOException {
-    long deadline = System.nanoTime() + 5_000_000_000L;
-    long absentSince = -1;
-    fs.delete(tmp, true);
-    try {
-      while (System.nanoTime() < deadline) {
-        if (fs.exists(tmp)) {
-          fs.delete(tmp, true);
-          absentSince = -1;
-        } else if (absentSince < 0) {
-          absentSince = System.nanoTime();
-        } else if (System.nanoTime() - absentSince > 200_000_000L) {
-          return;
-        }
-        Thread.sleep(20);
-      }
-    } catch (InterruptedException ie) {
-      Thread.currentThread().interrupt();
-    }
   }
 
   /**

@@ -134,8 +134,9 @@ public final class SparkGenerate {
       ((org.apache.spark.sql.classic.SparkSession) spark).internalCreateDataFrame(data.rdd(), schema, false)
           .write().parquet(tmp.toString());
       AtomicDir.commit(fs, tmp, target, overwrite);
-    } catch (IOException | RuntimeException e) {
-      fs.delete(tmp, true);
+    } catch (IOException | RuntimeException e) { // a failed Spark job: its cancelled tasks may still write under tmp
+      SparkEncode.awaitCancelledTasks(sc);
+      AtomicDir.deleteSettled(fs, tmp);
       throw e;
     } finally {
       sc.setJobDescription(null);
