@@ -140,42 +140,6 @@ public final class BatchPlan implements OuterOrder, java.io.Serializable {
   }
 
   /**
-   * Outer batch t's splits in at most {@code tasks} groups of nearly equal rows, for one task each: the splits by
-   * rows, largest first (ties: lower split first), each to the group with the fewest rows so far (ties: the lower
-   * group); each group ascending. Empty groups are left out. Deterministic; what a task computes does not depend on
-   * its group (the encode is per sample, the update's sums are exact).
-   *
-   * <p>Example: splits 3, 5, 8, 9 with 40, 10, 30, 25 rows, 2 tasks: 3 (40) → group 0, 8 (30) → group 1, 9 (25)
-   * → group 1 (30 < 40), 5 (10) → group 0 (40 < 55): [[3, 5], [8, 9]], 50 and 55 rows.
-   */
-  public int[][] tasksOf(long t, int tasks) {
-    if (tasks < 1) {
-      throw new IllegalArgumentException("tasks must be at least 1, got " + tasks);
-    }
-    Integer[] order = java.util.Arrays.stream(splitsOf(t)).boxed().toArray(Integer[]::new);
-    java.util.Arrays.sort(order, (a, b) -> counts[a] != counts[b] ? Long.compare(counts[b], counts[a])
-        : Integer.compare(a, b));
-    int g = Math.min(tasks, order.length);
-    long[] load = new long[g];
-    java.util.List<java.util.List<Integer>> groups = new java.util.ArrayList<>();
-    for (int i = 0; i < g; i++) {
-      groups.add(new java.util.ArrayList<>());
-    }
-    for (int split : order) {
-      int least = 0;
-      for (int i = 1; i < g; i++) {
-        if (load[i] < load[least]) {
-          least = i;
-        }
-      }
-      groups.get(least).add(split);
-      load[least] += counts[split];
-    }
-    return groups.stream().filter(x -> !x.isEmpty())
-        .map(x -> x.stream().mapToInt(Integer::intValue).sorted().toArray()).toArray(int[][]::new);
-  }
-
-  /**
    * The first m rows of epoch 0 (the samples of {@code init = samples}), as {split, rows} pairs in order: the
    * first {@code rows} rows by row id of each split, the splits in epoch 0's order.
    */

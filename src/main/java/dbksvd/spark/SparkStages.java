@@ -96,8 +96,7 @@ final class SparkStages implements FitLoop.Stages {
     if (p.batching() == Batching.SPLITS) {
       sc.setJobDescription("plan the outer batches: rows per input split");
       this.order = null;
-      this.splits = new SplitBatches(source, SplitBatches.plan(source, p.seed(), p.batchSize()),
-          sc.defaultParallelism());
+      this.splits = new SplitBatches(source, SplitBatches.plan(source, p.seed(), p.batchSize()));
       this.outer = splits;
     } else {
       this.order = new RowOrder(p.seed(), source.rows, p.batchSize());

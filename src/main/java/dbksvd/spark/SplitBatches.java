@@ -1,13 +1,8 @@
 package dbksvd.spark;
 
 import dbksvd.loop.BatchPlan;
-import org.apache.spark.Partition;
 import org.apache.spark.api.java.JavaRDD;
-import org.apache.spark.rdd.PartitionCoalescer;
-import org.apache.spark.rdd.PartitionGroup;
 import org.apache.spark.rdd.PartitionPruningRDD;
-import org.apache.spark.rdd.RDD;
-import scala.Option;
 import org.apache.spark.sql.catalyst.InternalRow;
 import scala.reflect.ClassTag$;
 import scala.runtime.AbstractFunction1;
@@ -21,9 +16,7 @@ import java.util.logging.Logger;
 /**
  * The rows of outer batch t for {@code dbksvd.fit.batching = splits}: the splits {@link BatchPlan} puts in batch t —
  * the partitions of the input's file scan ({@link RowSource#rdd}), as Spark cut the Parquet files — read by one task
- * each ({@link PartitionPruningRDD}: the other partitions are never read) — or, when the batch has more splits than
- * there are task slots, one task per slot reading a group of them ({@link BatchPlan#tasksOf}) — decoded straight
- * into a block. No
+ * each ({@link PartitionPruningRDD}: the other partitions are never read), decoded straight into a block. No
  * shuffle: an iteration reads its own splits, an epoch the dataset once. Row ids are {@link RowSource}'s (files by
  * path, index in the file), so they do not depend on how the files were split; the batches do.
  */
@@ -31,14 +24,11 @@ final class SplitBatches implements BatchReader {
   private static final Logger LOG = Logger.getLogger(SplitBatches.class.getName());
   private final RowSource source;
   private final BatchPlan plan;
-  private final int slots;
   private long loggedEpoch = -1;
 
-  /** @param slots the task slots: a batch of more splits is read by this many tasks, each a group of its splits */
-  SplitBatches(RowSource source, BatchPlan plan, int slots) {
+  SplitBatches(RowSource source, BatchPlan plan) {
     this.source = source;
     this.plan = plan;
-    this.slots = Math.max(1, slots);
   }
 
   /**
@@ -101,41 +91,7 @@ final class SplitBatches implements BatchReader {
       LOG.info(plan.describe(epoch));
     }
     final RowSource src = source;
-    int[] splits = plan.splitsOf(t);
-    JavaRDD<InternalRow> rows = splits(splits);
-    if (splits.length > slots) {
-      // one task per slot, each reading a group of nearly equal rows (BatchPlan.tasksOf): with one task per split,
-      // 5 splits on 2 slots take 3 rounds and every later stage of the batch runs on its 5 blocks the same way
-      rows = new JavaRDD<>(rows.rdd().coalesce(slots, false,
-          Option.apply(new Groups(splits, plan.tasksOf(t, slots))), null), rows.classTag());
-    }
-    return rows.mapPartitions(it -> OuterBatches.once(() -> src.collect(it, id -> true)));
-  }
-
-  /** The partitions of {@link #splits} (partition i is split splits[i]) in the given groups of splits. */
-  static final class Groups implements PartitionCoalescer, Serializable {
-    private static final long serialVersionUID = 1L;
-    private final int[][] members;
-
-    Groups(int[] splits, int[][] groups) {
-      members = new int[groups.length][];
-      for (int g = 0; g < groups.length; g++) {
-        members[g] = Arrays.stream(groups[g]).map(s -> Arrays.binarySearch(splits, s)).toArray();
-      }
-    }
-
-    @Override
-    public PartitionGroup[] coalesce(int maxPartitions, RDD<?> parent) {
-      Partition[] parts = parent.partitions();
-      PartitionGroup[] out = new PartitionGroup[members.length];
-      for (int g = 0; g < out.length; g++) {
-        out[g] = new PartitionGroup(Option.empty());
-        for (int p : members[g]) {
-          out[g].partitions().addOne(parts[p]);
-        }
-      }
-      return out;
-    }
+    return splits(plan.splitsOf(t)).mapPartitions(it -> OuterBatches.once(() -> src.collect(it, id -> true)));
   }
 
   /** The source's partitions of the given (ascending) indices; partition i of the result is splits[i]. */

@@ -120,37 +120,4 @@ class BatchPlanTest {
     var e = assertThrows(IllegalArgumentException.class, () -> FitLoop.fit(new float[8 * 10], 8, p, null));
     assertTrue(e.getMessage().contains("batching = rows only"), e.getMessage());
   }
-
-  /**
-   * A batch's splits over task slots: every split of the batch in exactly one group, at most as many groups as
-   * slots, each ascending, and no group more than one split above the mean (the greedy's bound: rows/groups + the
-   * largest split); the same groups on every call.
-   */
-  @Test
-  void tasksCoverTheBatchOnceWithNearlyEqualRows() {
-    for (int[] shape : new int[][] {{200, 11000, 15000, 65536}, {20, 900, 1100, 2000}, {37, 1, 40, 77},
-        {5, 100, 300, 100000}}) {
-      long[] c = sizes(shape[0], shape[1], shape[2], shape[0]);
-      BatchPlan plan = new BatchPlan(9, c, shape[3]);
-      for (int tasks : new int[] {1, 2, 3, 8}) {
-        for (long t = 0; t < 2 * plan.batchesPerEpoch(); t++) {
-          int[][] groups = plan.tasksOf(t, tasks);
-          assertTrue(groups.length >= 1 && groups.length <= tasks, "groups " + groups.length);
-          int[] all = Arrays.stream(groups).flatMapToInt(Arrays::stream).sorted().toArray();
-          assertArrayEquals(plan.splitsOf(t), all, "every split of batch " + t + " once");
-          long largest = Arrays.stream(all).mapToLong(s -> c[s]).max().orElse(0);
-          double mean = (double) plan.rowsOf(t) / groups.length;
-          for (int[] g : groups) {
-            assertTrue(g.length > 0);
-            for (int i = 1; i < g.length; i++) {
-              assertTrue(g[i - 1] < g[i], "ascending");
-            }
-            long rows = Arrays.stream(g).mapToLong(s -> c[s]).sum();
-            assertTrue(rows <= mean + largest, rows + " rows in a group, mean " + mean + ", largest " + largest);
-          }
-          assertTrue(Arrays.deepEquals(groups, plan.tasksOf(t, tasks)));
-        }
-      }
-    }
-  }
 }

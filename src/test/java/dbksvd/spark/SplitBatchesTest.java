@@ -64,7 +64,7 @@ class SplitBatchesTest {
     assertEquals(ROWS, plan.rows());
     long B = plan.batchesPerEpoch();
     assertTrue(B > 1, B + " batches");
-    SplitBatches batches = new SplitBatches(source, plan, 1000); // a task per split
+    SplitBatches batches = new SplitBatches(source, plan);
     for (int e = 0; e < 2; e++) {
       int[] seen = new int[ROWS];
       for (long t = e * B; t < (e + 1) * B; t++) {
@@ -83,7 +83,7 @@ class SplitBatchesTest {
   @Test
   void initSamplesAreTheFirstRowsOfBatchZeroByRowIdPerSplit() {
     BatchPlan plan = SplitBatches.plan(source, 5, 300);
-    SplitBatches batches = new SplitBatches(source, plan, 1000); // a task per split
+    SplitBatches batches = new SplitBatches(source, plan);
     int m = (int) Math.min(plan.rowsOf(0), plan.splitRows(plan.order(0)[0]) + 10);
     float[] S = batches.initSamples(m);
     Map<Integer, long[]> ids = read(batches, plan, 0);
@@ -97,35 +97,5 @@ class SplitBatchesTest {
       }
     }
     assertEquals(m, at);
-  }
-
-  /**
-   * More splits in a batch than task slots: one block per slot, each the rows of its group of splits
-   * ({@link BatchPlan#tasksOf}), every row of the dataset once. One batch of all the splits, 1 slot and splits − 1.
-   */
-  @Test
-  void aBatchOfMoreSplitsThanSlotsIsReadByOneTaskPerSlot() {
-    BatchPlan plan = SplitBatches.plan(source, 5, ROWS);
-    int splits = plan.splitsOf(0).length;
-    assertTrue(splits >= 2, splits + " splits");
-    PlantedData planted = new PlantedData(D, 16, 2, Double.POSITIVE_INFINITY, SEED);
-    for (int slots : new int[] {1, splits - 1}) {
-      SplitBatches batches = new SplitBatches(source, plan, slots);
-      int[][] groups = plan.tasksOf(0, slots);
-      List<RowSource.Block> blocks = batches.of(0).collect();
-      assertEquals(slots, blocks.size(), "one task per slot");
-      int[] seen = new int[ROWS];
-      for (int g = 0; g < groups.length; g++) {
-        RowSource.Block b = blocks.get(g);
-        assertEquals(Arrays.stream(groups[g]).mapToLong(plan::splitRows).sum(), b.n(), "task " + g);
-        for (int s = 0; s < b.n(); s++) {
-          seen[(int) b.rowId()[s]]++;
-          assertArrayEquals(planted.rows(b.rowId()[s], 1), Arrays.copyOfRange(b.Y(), s * D, (s + 1) * D));
-        }
-      }
-      for (int r = 0; r < ROWS; r++) {
-        assertEquals(1, seen[r], "row " + r + " at " + slots + " slots");
-      }
-    }
   }
 }
