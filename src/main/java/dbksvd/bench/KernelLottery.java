@@ -7,6 +7,7 @@ import dbksvd.encode.Encoder;
 import dbksvd.encode.SparseCodes;
 import dbksvd.linalg.Blas;
 import dbksvd.linalg.Simd;
+import dbksvd.synth.PlantedData;
 import dbksvd.update.JacobiUpdate;
 
 import java.io.BufferedReader;
@@ -133,7 +134,7 @@ public final class KernelLottery {
     for (int j = 0; j < m; j++) {
       double ss = 0;
       for (int i = 0; i < d; i++) {
-        D[j * d + i] = (float) gaussian(rng);
+        D[j * d + i] = (float) PlantedData.gaussian(rng);
         ss += D[j * d + i] * D[j * d + i];
       }
       float inv = (float) (1 / Math.sqrt(ss));
@@ -153,7 +154,7 @@ public final class KernelLottery {
     SparseCodes X = new SparseCodes(n, k);
     for (int s = 0; s < n; s++) {
       for (int t = 0; t < k; t++) {
-        X.accumulate(s, rng.nextInt(m), (float) gaussian(rng)); // a repeated atom adds to its coefficient
+        X.accumulate(s, rng.nextInt(m), (float) PlantedData.gaussian(rng)); // a repeated atom adds to its coefficient
       }
     }
     float[] R = new float[n * d];
@@ -161,7 +162,7 @@ public final class KernelLottery {
     double[] rSq = new double[n];
     for (int s = 0; s < n; s++) {
       for (int i = 0; i < d; i++) {
-        R[s * d + i] = (float) (0.02 * gaussian(rng));
+        R[s * d + i] = (float) (0.02 * PlantedData.gaussian(rng));
         rSq[s] += R[s * d + i] * R[s * d + i];
       }
       ySq[s] = 1 + rSq[s];
@@ -184,10 +185,10 @@ public final class KernelLottery {
     float[] Y = new float[n * d];
     for (int s = 0; s < n; s++) {
       for (int t = 0; t < k; t++) {
-        Simd.axpy(d, (float) gaussian(rng), D, rng.nextInt(m) * d, Y, s * d);
+        Simd.axpy(d, (float) PlantedData.gaussian(rng), D, rng.nextInt(m) * d, Y, s * d);
       }
       for (int i = 0; i < d; i++) {
-        Y[s * d + i] += (float) (0.01 * gaussian(rng));
+        Y[s * d + i] += (float) (0.01 * PlantedData.gaussian(rng));
       }
     }
     Dictionary dict = new Dictionary(D, d, m);
@@ -212,10 +213,5 @@ public final class KernelLottery {
       t[r] = (System.nanoTime() - t0) / 1e9;
     }
     return median(Arrays.copyOfRange(t, WARM, REPS));
-  }
-
-  private static double gaussian(SplittableRandom rng) {
-    double u = rng.nextDouble(), v = rng.nextDouble();
-    return Math.sqrt(-2 * Math.log1p(-u)) * Math.cos(2 * Math.PI * v);
   }
 }

@@ -119,7 +119,8 @@ public final class PlantedData {
     return Y;
   }
 
-  static double gaussian(SplittableRandom rng) {
+  /** A standard normal draw. */
+  public static double gaussian(SplittableRandom rng) {
     // Box-Muller (one value per call keeps every row's stream independent of how many were drawn before)
     double u1 = rng.nextDouble();
     double u2 = rng.nextDouble();
