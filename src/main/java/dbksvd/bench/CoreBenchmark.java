@@ -326,7 +326,7 @@ public final class CoreBenchmark {
   }
 
   /** Codes samples s0..s1−1 of P (in pairs, the last alone when the count is odd). */
-  private static void codeRange(Encoder enc, Dictionary dict, float[] P, double[] ySq, int s0, int s1, int m,
+  static void codeRange(Encoder enc, Dictionary dict, float[] P, double[] ySq, int s0, int s1, int m,
       SparseCodes X, Object scratch) {
     int s = s0;
     for (; s + 1 < s1; s += 2) {

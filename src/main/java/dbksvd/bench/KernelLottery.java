@@ -207,9 +207,7 @@ public final class KernelLottery {
       System.arraycopy(P0, 0, P, 0, P.length);
       SparseCodes X = new SparseCodes(n, k);
       long t0 = System.nanoTime();
-      for (int s = 0; s + 1 < n; s += 2) {
-        enc.encodePair(dict, 0, m, P, s * m, ySq[s], s, (s + 1) * m, ySq[s + 1], s + 1, X, scratch);
-      }
+      CoreBenchmark.codeRange(enc, dict, P, ySq, 0, n, m, X, scratch);
       t[r] = (System.nanoTime() - t0) / 1e9;
     }
     return median(Arrays.copyOfRange(t, WARM, REPS));

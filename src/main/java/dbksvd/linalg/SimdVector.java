@@ -19,8 +19,6 @@ import jdk.incubator.vector.VectorSpecies;
 final class SimdVector {
   static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
   static final int L = F.length();
-  /** Integers in a vector of F's size, for the bits of |p| in the argmax. */
-
   /** Per-thread buffer for lane sums (8 vectors). */
   private static final ThreadLocal<float[]> LANES = ThreadLocal.withInitial(() -> new float[8 * L]);
   /** Per-thread accumulators of {@link #gram}, parked between row blocks. */
@@ -369,8 +367,8 @@ final class SimdVector {
     int bound = n - n % h;
     int i = 0;
     for (; i < bound; i += h) {
-      DoubleVector xv = (DoubleVector) FloatVector.fromArray(FH, x, offX + i).convertShape(VectorOperators.F2D, D2, 0);
-      DoubleVector.fromArray(D2, acc, offAcc + i).add(xv.mul(av).add(round).sub(round)).intoArray(acc, offAcc + i);
+      DoubleVector.fromArray(D2, acc, offAcc + i).add(widened(x, offX + i).mul(av).add(round).sub(round))
+          .intoArray(acc, offAcc + i);
     }
     for (; i < n; i++) {
       acc[offAcc + i] += (a * x[offX + i] + Simd.ROUND) - Simd.ROUND;
