@@ -45,6 +45,8 @@ public final class RowSource implements Serializable {
   /** SKIP only: per file, the all-zero rows as runs {first[], last[], zero rows before the run[]}. */
   private final Map<String, long[][]> zeroRuns;
   private final transient JavaRDD<InternalRow> rdd;
+  /** The rows of each partition of {@link #rdd}, once {@link SplitBatches#rowsPerSplit} has found them (driver). */
+  transient long[] rowsPerSplit;
   /** True when the "files" are the partitions of a Dataset (see {@link #open(SparkSession, Dataset, String, ZeroRows)}). */
   private final boolean positional;
 
@@ -377,6 +379,19 @@ public final class RowSource implements Serializable {
     return runs == null ? 0 : runs[2][runs[0].length];
   }
 
+  /** The zero rows of a file with an index below rowIndex. */
+  static long zerosBelow(long[][] runs, long rowIndex) {
+    if (runs == null) {
+      return 0;
+    }
+    int i = Arrays.binarySearch(runs[0], rowIndex);
+    i = i >= 0 ? i - 1 : -i - 2; // the last run starting before rowIndex
+    if (i < 0) {
+      return 0;
+    }
+    return runs[2][i] + Math.min(runs[1][i], rowIndex - 1) - runs[0][i] + 1;
+  }
+
   /** The zero rows of a file before rowIndex, or -1 when rowIndex itself is an all-zero row. */
   private static long zerosBefore(long[][] runs, long rowIndex) {
     if (runs == null) {
@@ -427,11 +442,16 @@ public final class RowSource implements Serializable {
   }
 
   /**
-   * The rows of each partition of {@link #rdd}, from the row counts of the files found by {@link #open}, when every
-   * partition is whole files (Spark's {@code FilePartition}s, as {@link #openFileSplits} makes them for files up to
-   * maxPartitionBytes); null when a partition holds part of a file or is not a file scan's. Driver only, no job.
+   * The rows of each partition of {@link #rdd} without a job: whole files from their row counts, a part of a file
+   * (a file larger than maxPartitionBytes) from its Parquet footer — the row groups Spark's reader takes for the
+   * range, by the same filter ({@code ParquetFooterReader}, a row group belongs to the range holding its midpoint),
+   * less the all-zero rows among them when they are left out. Null when a partition is not a file scan's or a
+   * footer cannot be read as Parquet (the caller then counts with a job). Footers are read on the driver, a few at
+   * a time (they are small: one or two reads each, also on S3). Driver only.
+   *
+   * @param conf the Hadoop configuration to read footers with; null: whole files only (null for any part)
    */
-  long[] wholeFileSplitRows() {
+  long[] splitRows(org.apache.hadoop.conf.Configuration conf) {
     if (positional) {
       return null;
     }
@@ -443,25 +463,75 @@ public final class RowSource implements Serializable {
     }
     org.apache.spark.Partition[] parts = rdd.rdd().partitions();
     long[] out = new long[parts.length];
+    List<java.util.concurrent.Callable<Long>> footers = new ArrayList<>();
+    List<Integer> footerPart = new ArrayList<>();
     for (int i = 0; i < parts.length; i++) {
       if (!(parts[i] instanceof org.apache.spark.sql.execution.datasources.FilePartition fp)) {
         return null;
       }
       for (org.apache.spark.sql.execution.datasources.PartitionedFile f : fp.files()) {
-        if (f.start() != 0 || f.length() != f.fileSize()) {
-          return null;
-        }
-        Long n = fileRows.get(f.urlEncodedPath());
-        if (n == null) {
-          n = fileRows.get(f.toPath().toString());
-        }
+        String key = fileRows.containsKey(f.urlEncodedPath()) ? f.urlEncodedPath() : f.toPath().toString();
+        Long n = fileRows.get(key);
         if (n == null) {
           return null;
         }
-        out[i] += n;
+        if (f.start() == 0 && f.length() == f.fileSize()) {
+          out[i] += n;
+        } else if (conf == null) {
+          return null;
+        } else {
+          long[][] runs = zeroRuns.get(key);
+          footers.add(() -> rangeRows(conf, f, runs));
+          footerPart.add(i);
+        }
       }
     }
-    return out;
+    if (footers.isEmpty()) {
+      return out;
+    }
+    java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(
+        Math.min(8, footers.size()), r -> {
+          Thread t = new Thread(r, "dbksvd-footers");
+          t.setDaemon(true);
+          return t;
+        });
+    try {
+      List<java.util.concurrent.Future<Long>> got = pool.invokeAll(footers);
+      for (int j = 0; j < got.size(); j++) {
+        out[footerPart.get(j)] += got.get(j).get();
+      }
+      return out;
+    } catch (java.util.concurrent.ExecutionException e) {
+      if (e.getCause() instanceof java.io.IOException || e.getCause() instanceof RuntimeException) {
+        // not Parquet, or unreadable now: the counting job reads the files (and names what fails)
+        java.util.logging.Logger.getLogger(RowSource.class.getName()).info("no row counts from the Parquet "
+            + "footers (" + e.getCause() + "): a job counts the rows of the splits");
+        return null;
+      }
+      throw new IllegalStateException(e.getCause());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("interrupted while reading Parquet footers", e);
+    } finally {
+      pool.shutdownNow();
+    }
+  }
+
+  /** The rows with a row id in a part of a file: its row groups' rows by the reader's filter, less zero rows. */
+  private static long rangeRows(org.apache.hadoop.conf.Configuration conf,
+      org.apache.spark.sql.execution.datasources.PartitionedFile f, long[][] runs) throws java.io.IOException {
+    List<org.apache.parquet.hadoop.metadata.BlockMetaData> groups =
+        org.apache.spark.sql.execution.datasources.parquet.ParquetFooterReader.readFooter(conf, f,
+            org.apache.spark.sql.execution.datasources.parquet.ParquetFooterReader.WITH_ROW_GROUPS).getBlocks();
+    long n = 0;
+    for (org.apache.parquet.hadoop.metadata.BlockMetaData g : groups) {
+      long first = g.getRowIndexOffset();
+      if (runs != null && first < 0) {
+        throw new IllegalStateException("no row index offset in the footer of " + f.toPath());
+      }
+      n += g.getRowCount() - (runs == null ? 0 : zerosBelow(runs, first + g.getRowCount()) - zerosBelow(runs, first));
+    }
+    return n;
   }
 
   /** The rows of a partition that have a row id (all but the all-zero rows left out), without decoding any. */

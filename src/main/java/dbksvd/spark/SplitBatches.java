@@ -3,6 +3,7 @@ package dbksvd.spark;
 import dbksvd.loop.BatchPlan;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.rdd.PartitionPruningRDD;
+import org.apache.spark.sql.SparkSession;
 import org.apache.spark.sql.catalyst.InternalRow;
 import scala.reflect.ClassTag$;
 import scala.runtime.AbstractFunction1;
@@ -32,13 +33,39 @@ final class SplitBatches implements BatchReader {
   }
 
   /**
-   * The plan from the rows of each partition of the source: when every partition is whole files, their row counts
-   * from opening the dataset (no job); else one job that counts rows without decoding them (it reads the files once;
-   * no rows travel).
+   * The plan from the rows of each partition of the source ({@link #rowsPerSplit}).
    */
   static BatchPlan plan(RowSource source, long seed, int batchSize) {
-    long[] rows = source.wholeFileSplitRows();
-    return new BatchPlan(seed, rows != null ? rows : countRows(source), batchSize);
+    return new BatchPlan(seed, rowsPerSplit(source), batchSize);
+  }
+
+  /**
+   * The rows of each partition of the source, found once per source: when every partition is whole files, their
+   * row counts from opening the dataset; when some are parts of larger files, those parts' row groups from the
+   * files' Parquet footers ({@link RowSource#splitRows}; no job, no data read); else (not Parquet files, not a file
+   * scan) one job that counts rows without decoding them (it reads the files once; no rows travel).
+   */
+  static long[] rowsPerSplit(RowSource source) {
+    synchronized (source) {
+      if (source.rowsPerSplit == null) {
+        long t0 = System.nanoTime();
+        long[] rows = source.splitRows(SparkSession.active().sessionState().newHadoopConf());
+        String how = "from the files' row counts and footers";
+        if (rows != null && Arrays.stream(rows).sum() != source.rows) {
+          LOG.warning("the input's splits hold " + Arrays.stream(rows).sum() + " rows by their Parquet "
+              + "footers, the dataset " + source.rows + ": counting them with a job instead");
+          rows = null;
+        }
+        if (rows == null) {
+          rows = countRows(source);
+          how = "counted by a job";
+        }
+        LOG.info(String.format("rows of the input's %d splits %s (%.1f s)", rows.length, how,
+            (System.nanoTime() - t0) / 1e9));
+        source.rowsPerSplit = rows;
+      }
+      return source.rowsPerSplit.clone();
+    }
   }
 
   /**
@@ -46,8 +73,7 @@ final class SplitBatches implements BatchReader {
    * ({@code "16 splits, rows sha256 3f2a…"}).
    */
   static String layout(RowSource source) {
-    long[] rows = source.wholeFileSplitRows();
-    rows = rows != null ? rows : countRows(source);
+    long[] rows = rowsPerSplit(source);
     try {
       java.security.MessageDigest md = java.security.MessageDigest.getInstance("SHA-256");
       java.nio.ByteBuffer b = java.nio.ByteBuffer.allocate(8 * rows.length);

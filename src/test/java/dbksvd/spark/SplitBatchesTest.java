@@ -58,7 +58,7 @@ class SplitBatchesTest {
   @Test
   void iterationsReadTheirSplitsAndEveryRowOncePerEpoch() {
     BatchPlan plan = SplitBatches.plan(source, 5, 300);
-    assertArrayEquals(SplitBatches.countRows(source), source.wholeFileSplitRows(),
+    assertArrayEquals(SplitBatches.countRows(source), source.splitRows(null),
         "the rows per split from the files' counts are those a job counts");
     assertEquals(source.rdd().getNumPartitions(), plan.splits());
     assertEquals(ROWS, plan.rows());
@@ -97,5 +97,54 @@ class SplitBatchesTest {
       }
     }
     assertEquals(m, at);
+  }
+
+  /**
+   * Files larger than maxPartitionBytes are cut into ranges; the rows of each range come from the Parquet footers
+   * (the row groups Spark's reader takes for it) less the all-zero rows left out, and equal what a job counts.
+   */
+  @Test
+  void rowsOfPartsOfFilesFromFootersEqualAJobsCount() {
+    int rows = 2400;
+    List<org.apache.spark.sql.Row> data = new java.util.ArrayList<>();
+    java.util.Random r = new java.util.Random(5);
+    int zeros = 0;
+    for (int i = 0; i < rows; i++) {
+      // zero rows alone, in runs, and a run long enough to cross row groups and ranges
+      boolean zero = i % 97 == 0 || (i % 500 >= 200 && i % 500 < 206) || (i >= 1500 && i < 1800);
+      zeros += zero ? 1 : 0;
+      List<Float> v = new java.util.ArrayList<>();
+      for (int j = 0; j < D; j++) {
+        v.add(zero ? 0f : (float) r.nextGaussian());
+      }
+      data.add(org.apache.spark.sql.RowFactory.create(v));
+    }
+    org.apache.spark.sql.types.StructType schema = new org.apache.spark.sql.types.StructType().add("embedding",
+        org.apache.spark.sql.types.DataTypes.createArrayType(org.apache.spark.sql.types.DataTypes.FloatType, false));
+    String dir = tmp.resolve("parts").toString();
+    spark.createDataFrame(data, schema).coalesce(2).write().option("parquet.block.size", "2048")
+        .option("parquet.block.size.row.check.min", "10").option("parquet.block.size.row.check.max", "10")
+        .parquet(dir);
+    String key = "spark.sql.files.maxPartitionBytes";
+    spark.conf().set(key, "6k");
+    try {
+      for (dbksvd.config.ZeroRows z : dbksvd.config.ZeroRows.values()) {
+        RowSource src = RowSource.openFileSplits(spark, dir, "embedding", z);
+        boolean parts = Arrays.stream(src.rdd().rdd().partitions()).anyMatch(p -> Arrays.stream(
+            ((org.apache.spark.sql.execution.datasources.FilePartition) p).files()).anyMatch(f -> f.start() > 0));
+        assertTrue(parts, "files cut into ranges");
+        assertTrue(src.rdd().getNumPartitions() >= 8, src.rdd().getNumPartitions() + " splits");
+        assertEquals(null, src.splitRows(null), "parts of files need their footers");
+        long[] footers = src.splitRows(spark.sessionState().newHadoopConf());
+        long[] counted = SplitBatches.countRows(src);
+        assertArrayEquals(counted, footers, z + ": rows per split from the footers");
+        assertEquals(z == dbksvd.config.ZeroRows.SKIP ? rows - zeros : rows, Arrays.stream(footers).sum(),
+            z.toString());
+        assertTrue(Arrays.stream(footers).filter(n -> n == 0).count() < footers.length / 2, Arrays.toString(footers));
+        assertArrayEquals(counted, SplitBatches.rowsPerSplit(src));
+      }
+    } finally {
+      spark.conf().unset(key);
+    }
   }
 }
