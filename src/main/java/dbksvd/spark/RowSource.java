@@ -517,6 +517,20 @@ public final class RowSource implements Serializable {
     }
   }
 
+  /** The bytes of the files' ranges that make the partitions of {@link #rdd}; -1 when it is not a file scan's. */
+  long inputBytes() {
+    long bytes = 0;
+    for (org.apache.spark.Partition p : rdd.rdd().partitions()) {
+      if (!(p instanceof org.apache.spark.sql.execution.datasources.FilePartition fp)) {
+        return -1;
+      }
+      for (org.apache.spark.sql.execution.datasources.PartitionedFile f : fp.files()) {
+        bytes += f.length();
+      }
+    }
+    return bytes;
+  }
+
   /** The rows with a row id in a part of a file: its row groups' rows by the reader's filter, less zero rows. */
   private static long rangeRows(org.apache.hadoop.conf.Configuration conf,
       org.apache.spark.sql.execution.datasources.PartitionedFile f, long[][] runs) throws java.io.IOException {

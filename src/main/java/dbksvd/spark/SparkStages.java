@@ -97,6 +97,7 @@ final class SparkStages implements FitLoop.Stages {
       sc.setJobDescription("plan the outer batches: rows per input split");
       this.order = null;
       this.splits = new SplitBatches(source, SplitBatches.plan(source, p.seed(), p.batchSize()));
+      splits.warnIdleSlots(sc.defaultParallelism());
       this.outer = splits;
     } else {
       this.order = new RowOrder(p.seed(), source.rows, p.batchSize());

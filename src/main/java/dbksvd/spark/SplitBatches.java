@@ -87,6 +87,37 @@ final class SplitBatches implements BatchReader {
     }
   }
 
+  /**
+   * A warning when the batches leave task slots idle: a batch is encoded by one task per split, so a batch of fewer
+   * splits than the task slots leaves the other slots idle for the whole encode (on a cluster of many cores and few,
+   * large splits, most of them). Null when every batch of epoch 0 has at least {@code slots} splits. The line names
+   * the {@code spark.sql.files.maxPartitionBytes} that would give a batch about one split per slot: a batch's bytes
+   * over the slots (files are cut no finer than their row groups) — other splits make other batches, another fit.
+   *
+   * @param inputBytes the bytes of all splits (negative: unknown, no figure given)
+   */
+  static String idleSlots(BatchPlan plan, int slots, long inputBytes) {
+    int[][] batches = plan.batches(0);
+    int min = Integer.MAX_VALUE;
+    int max = 0;
+    for (int[] b : batches) {
+      min = Math.min(min, b.length);
+      max = Math.max(max, b.length);
+    }
+    if (min >= slots) {
+      return null;
+    }
+    String line = String.format("batches of %s splits for %d task slots: %s of the slots idle in each batch's "
+        + "encode", min == max ? Integer.toString(min) : min + ".." + max, slots,
+        min == max ? Integer.toString(slots - min) : (slots - max) + ".." + (slots - min));
+    if (inputBytes > 0) {
+      long mb = Math.max(1, inputBytes / ((long) batches.length * slots) >> 20);
+      line += String.format("; spark.sql.files.maxPartitionBytes = %dm would cut the input (%d MB) into about %d "
+          + "splits per batch (other splits: other batches, another fit)", mb, inputBytes >> 20, slots);
+    }
+    return line;
+  }
+
   /** The rows of each partition of the source, counted by one job. */
   static long[] countRows(RowSource source) {
     final RowSource src = source;
@@ -107,6 +138,14 @@ final class SplitBatches implements BatchReader {
 
   BatchPlan plan() {
     return plan;
+  }
+
+  /** Logs {@link #idleSlots} for the given task slots, if any. */
+  void warnIdleSlots(int slots) {
+    String idle = idleSlots(plan, slots, source.inputBytes());
+    if (idle != null) {
+      LOG.warning(idle);
+    }
   }
 
   @Override

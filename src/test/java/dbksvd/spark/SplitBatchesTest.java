@@ -2,20 +2,29 @@ package dbksvd.spark;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dbksvd.config.ZeroRows;
 import dbksvd.loop.BatchPlan;
 import dbksvd.synth.PlantedData;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.RowFactory;
 import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.execution.datasources.FilePartition;
+import org.apache.spark.sql.types.DataTypes;
+import org.apache.spark.sql.types.StructType;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Random;
 
 /**
  * batching = splits: the plan counts the rows of every input split, iteration t reads exactly the splits of batch t
@@ -106,21 +115,20 @@ class SplitBatchesTest {
   @Test
   void rowsOfPartsOfFilesFromFootersEqualAJobsCount() {
     int rows = 2400;
-    List<org.apache.spark.sql.Row> data = new java.util.ArrayList<>();
-    java.util.Random r = new java.util.Random(5);
+    List<Row> data = new ArrayList<>();
+    Random r = new Random(5);
     int zeros = 0;
     for (int i = 0; i < rows; i++) {
       // zero rows alone, in runs, and a run long enough to cross row groups and ranges
       boolean zero = i % 97 == 0 || (i % 500 >= 200 && i % 500 < 206) || (i >= 1500 && i < 1800);
       zeros += zero ? 1 : 0;
-      List<Float> v = new java.util.ArrayList<>();
+      List<Float> v = new ArrayList<>();
       for (int j = 0; j < D; j++) {
         v.add(zero ? 0f : (float) r.nextGaussian());
       }
-      data.add(org.apache.spark.sql.RowFactory.create(v));
+      data.add(RowFactory.create(v));
     }
-    org.apache.spark.sql.types.StructType schema = new org.apache.spark.sql.types.StructType().add("embedding",
-        org.apache.spark.sql.types.DataTypes.createArrayType(org.apache.spark.sql.types.DataTypes.FloatType, false));
+    StructType schema = new StructType().add("embedding", DataTypes.createArrayType(DataTypes.FloatType, false));
     String dir = tmp.resolve("parts").toString();
     spark.createDataFrame(data, schema).coalesce(2).write().option("parquet.block.size", "2048")
         .option("parquet.block.size.row.check.min", "10").option("parquet.block.size.row.check.max", "10")
@@ -128,23 +136,40 @@ class SplitBatchesTest {
     String key = "spark.sql.files.maxPartitionBytes";
     spark.conf().set(key, "6k");
     try {
-      for (dbksvd.config.ZeroRows z : dbksvd.config.ZeroRows.values()) {
+      for (ZeroRows z : ZeroRows.values()) {
         RowSource src = RowSource.openFileSplits(spark, dir, "embedding", z);
         boolean parts = Arrays.stream(src.rdd().rdd().partitions()).anyMatch(p -> Arrays.stream(
-            ((org.apache.spark.sql.execution.datasources.FilePartition) p).files()).anyMatch(f -> f.start() > 0));
+            ((FilePartition) p).files()).anyMatch(f -> f.start() > 0));
         assertTrue(parts, "files cut into ranges");
         assertTrue(src.rdd().getNumPartitions() >= 8, src.rdd().getNumPartitions() + " splits");
-        assertEquals(null, src.splitRows(null), "parts of files need their footers");
+        assertNull(src.splitRows(null), "parts of files need their footers");
         long[] footers = src.splitRows(spark.sessionState().newHadoopConf());
         long[] counted = SplitBatches.countRows(src);
         assertArrayEquals(counted, footers, z + ": rows per split from the footers");
-        assertEquals(z == dbksvd.config.ZeroRows.SKIP ? rows - zeros : rows, Arrays.stream(footers).sum(),
-            z.toString());
+        assertEquals(z == ZeroRows.SKIP ? rows - zeros : rows, Arrays.stream(footers).sum(), z.toString());
         assertTrue(Arrays.stream(footers).filter(n -> n == 0).count() < footers.length / 2, Arrays.toString(footers));
         assertArrayEquals(counted, SplitBatches.rowsPerSplit(src));
       }
     } finally {
       spark.conf().unset(key);
     }
+  }
+
+  /** Batches of fewer splits than task slots are named, with the maxPartitionBytes that gives one split per slot. */
+  @Test
+  void idleSlotsAreNamedWithTheSplitSizeThatFillsThem() {
+    long[] rows = new long[20];
+    Arrays.fill(rows, 100);
+    BatchPlan plan = new BatchPlan(3, rows, 500); // 4 batches of 5 splits
+    for (int[] b : plan.batches(0)) {
+      assertEquals(5, b.length);
+    }
+    assertNull(SplitBatches.idleSlots(plan, 5, 2000L << 20), "5 splits fill 5 slots");
+    String line = SplitBatches.idleSlots(plan, 8, 2000L << 20);
+    assertEquals("batches of 5 splits for 8 task slots: 3 of the slots idle in each batch's encode; "
+        + "spark.sql.files.maxPartitionBytes = 62m would cut the input (2000 MB) into about 8 splits per batch "
+        + "(other splits: other batches, another fit)", line);
+    assertEquals("batches of 5 splits for 8 task slots: 3 of the slots idle in each batch's encode",
+        SplitBatches.idleSlots(plan, 8, -1));
   }
 }
