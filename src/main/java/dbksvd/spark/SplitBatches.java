@@ -93,8 +93,9 @@ final class SplitBatches implements BatchReader {
    * large splits, most of them). Null when every batch of epoch 0 has at least {@code slots} splits. The line names
    * the {@code spark.sql.files.maxPartitionBytes} that would give a batch about one split per slot: a batch's bytes
    * over the slots (files are cut no finer than their row groups) — other splits make other batches, another fit.
+   * No figure when that is under a megabyte (a split is then not worth a task) or the bytes are unknown.
    *
-   * @param inputBytes the bytes of all splits (negative: unknown, no figure given)
+   * @param inputBytes the bytes of all splits (negative: unknown)
    */
   static String idleSlots(BatchPlan plan, int slots, long inputBytes) {
     int[][] batches = plan.batches(0);
@@ -107,11 +108,11 @@ final class SplitBatches implements BatchReader {
     if (min >= slots) {
       return null;
     }
-    String line = String.format("batches of %s splits for %d task slots: %s of the slots idle in each batch's "
-        + "encode", min == max ? Integer.toString(min) : min + ".." + max, slots,
+    String line = String.format("batches of %s split%s for %d task slots: %s of the slots idle in each batch's "
+        + "encode", min == max ? Integer.toString(min) : min + ".." + max, max == 1 ? "" : "s", slots,
         min == max ? Integer.toString(slots - min) : (slots - max) + ".." + (slots - min));
-    if (inputBytes > 0) {
-      long mb = Math.max(1, inputBytes / ((long) batches.length * slots) >> 20);
+    long mb = inputBytes / ((long) batches.length * slots) >> 20;
+    if (mb >= 1) { // below a megabyte a split is not worth a task
       line += String.format("; spark.sql.files.maxPartitionBytes = %dm would cut the input (%d MB) into about %d "
           + "splits per batch (other splits: other batches, another fit)", mb, inputBytes >> 20, slots);
     }

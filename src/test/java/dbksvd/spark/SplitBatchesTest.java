@@ -171,5 +171,7 @@ class SplitBatchesTest {
         + "(other splits: other batches, another fit)", line);
     assertEquals("batches of 5 splits for 8 task slots: 3 of the slots idle in each batch's encode",
         SplitBatches.idleSlots(plan, 8, -1));
+    assertEquals("batches of 5 splits for 8 task slots: 3 of the slots idle in each batch's encode",
+        SplitBatches.idleSlots(plan, 8, 20L << 20), "no figure under a megabyte a split");
   }
 }
