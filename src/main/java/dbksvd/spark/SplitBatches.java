@@ -110,7 +110,7 @@ final class SplitBatches implements BatchReader {
     }
     String line = String.format("batches of %s split%s for %d task slots: %s of the slots idle in each batch's "
         + "encode", min == max ? Integer.toString(min) : min + ".." + max, max == 1 ? "" : "s", slots,
-        min == max ? Integer.toString(slots - min) : (slots - max) + ".." + (slots - min));
+        min == max ? Integer.toString(slots - min) : Math.max(0, slots - max) + ".." + (slots - min));
     long mb = inputBytes / ((long) batches.length * slots) >> 20;
     if (mb >= 1) { // below a megabyte a split is not worth a task
       line += String.format("; spark.sql.files.maxPartitionBytes = %dm would cut the input (%d MB) into about %d "

@@ -173,5 +173,16 @@ class SplitBatchesTest {
         SplitBatches.idleSlots(plan, 8, -1));
     assertEquals("batches of 5 splits for 8 task slots: 3 of the slots idle in each batch's encode",
         SplitBatches.idleSlots(plan, 8, 20L << 20), "no figure under a megabyte a split");
+
+    // batches of 1..4 splits (one large split, many small ones) on 3 slots: 0..2 idle
+    long[] uneven = new long[13];
+    Arrays.fill(uneven, 100);
+    uneven[0] = 600;
+    BatchPlan mixed = new BatchPlan(3, uneven, 600);
+    int[] sizes = Arrays.stream(mixed.batches(0)).mapToInt(b -> b.length).sorted().toArray();
+    assertEquals(1, sizes[0], Arrays.toString(sizes));
+    assertTrue(sizes[sizes.length - 1] > 3, Arrays.toString(sizes));
+    assertEquals("batches of 1.." + sizes[sizes.length - 1] + " splits for 3 task slots: 0..2 of the slots idle in "
+        + "each batch's encode", SplitBatches.idleSlots(mixed, 3, -1));
   }
 }
