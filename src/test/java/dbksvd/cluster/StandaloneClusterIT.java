@@ -298,14 +298,16 @@ class StandaloneClusterIT {
 
   /**
    * GPUs through Spark's resource scheduling: each worker offers one GPU address, the application asks one per
-   * executor and per task. This build has no CUDA backend, so every task falls back to the CPU, says so once in its
-   * executor's log, and the dictionary is the local one bit for bit; asking for cuda instead fails in one line.
+   * executor, and its two tasks at a time share it (half a GPU per task, on executors of 2 cores: the fit of 2 cores
+   * per executor that {@link #trafficDoesNotGrowWithCoresPerExecutor} measures). This build has no CUDA backend, so
+   * every task falls back to the CPU, says so once in its executor's log, and the dictionary is the local one bit for
+   * bit; asking for cuda instead fails in one line.
    */
   @Test
   @Order(4)
   void gpuResourcesAssignedToTasksFallBackToCpu() throws Exception {
-    List<String> gpuConf = new ArrayList<>(sparkConf());
-    gpuConf.addAll(List.of("spark.executor.resource.gpu.amount=1", "spark.task.resource.gpu.amount=1"));
+    List<String> gpuConf = new ArrayList<>(sparkConf(2));
+    gpuConf.addAll(List.of("spark.executor.resource.gpu.amount=1", "spark.task.resource.gpu.amount=0.5"));
     String out = tmp.resolve("model-gpu-fallback").toString();
     cluster.awaitNoExecutors(EXECUTORS_GONE);
     long t0 = System.nanoTime();
@@ -342,15 +344,15 @@ class StandaloneClusterIT {
     assertTrue(errors.get(0).contains("dbksvd.gemm.backend = cuda, but this build has no CUDA backend"),
         errors.get(0));
     assertFalse(Files.exists(tmp.resolve("model-gpu-cuda")), "nothing at the output path");
-    note("(d) GPU resources (1 per executor, 1 per task): fit %.1f s, dictionary identical to local mode; executors "
+    note("(d) GPU resources (1 per executor of 2 cores, 0.5 per task): fit %.1f s, dictionary identical to local mode; executors "
         + "said: %s; with dbksvd.gemm.backend=cuda: exit 2, %s", s(t0, t1), reasons, errors.get(0));
   }
 
   /**
    * What the fit moves grows with the executors, not with their cores: the same fit with two executors of 1 and of 2
    * cores each moves (shuffle + task results, Spark's metrics per iteration in metrics.jsonl) at most 1.25 × as much
-   * with 2 cores, and ends with the local dictionary both times. The fit of 1 core is the first test's when it ran
-   * (the same submission: {@link #sparkConf()} is 1 core per executor).
+   * with 2 cores, and ends with the local dictionary both times. The fits are the first test's (1 core per executor)
+   * and the GPU test's (2 cores, GPU resources that change nothing the fit moves) when those ran.
    */
   @Test
   @Order(5)
@@ -359,9 +361,9 @@ class StandaloneClusterIT {
     long[] broadcast = new long[2];
     for (int cores = 1; cores <= 2; cores++) {
       String out = tmp.resolve("model-traffic-" + cores).toString();
-      Path first = tmp.resolve("model-cluster");
-      if (cores == 1 && Files.exists(first.resolve("metrics.jsonl"))) {
-        out = first.toString();
+      Path earlier = tmp.resolve(cores == 1 ? "model-cluster" : "model-gpu-fallback");
+      if (Files.exists(earlier.resolve("metrics.jsonl"))) {
+        out = earlier.toString();
       } else {
         cluster.awaitNoExecutors(EXECUTORS_GONE);
         Proc driver = cluster.submit("fit-traffic-" + cores, sparkConf(cores), fitArgs(out));
