@@ -344,8 +344,8 @@ class StandaloneClusterIT {
     assertTrue(errors.get(0).contains("dbksvd.gemm.backend = cuda, but this build has no CUDA backend"),
         errors.get(0));
     assertFalse(Files.exists(tmp.resolve("model-gpu-cuda")), "nothing at the output path");
-    note("(d) GPU resources (1 per executor of 2 cores, 0.5 per task): fit %.1f s, dictionary identical to local mode; executors "
-        + "said: %s; with dbksvd.gemm.backend=cuda: exit 2, %s", s(t0, t1), reasons, errors.get(0));
+    note("(d) GPU resources (1 per executor of 2 cores, 0.5 per task): fit %.1f s, dictionary identical to local "
+        + "mode; executors said: %s; with dbksvd.gemm.backend=cuda: exit 2, %s", s(t0, t1), reasons, errors.get(0));
   }
 
   /**
