@@ -220,13 +220,16 @@ public final class Simd {
     }
   }
 
-  /** 1.5·2^52: adding then subtracting it rounds a double of magnitude below 2^51 to an integer (half to even). */
+  /**
+   * 1.5·2^52: fma(a, x, C) − C is the exact product a·x rounded once to an integer, half to even, for |a·x| below
+   * 2^51 (doubles in (2^52, 2^53) are the integers there).
+   */
   static final double ROUND = 6755399441055744.0;
 
   /**
-   * acc[offAcc ..] += round(a·x[offX ..]) over n entries, each product in double (exact for a float a) rounded to an
-   * integer, half to even; every |a·x_i| must be below 2^51 and every sum below 2^53, so that the sums are exact and
-   * do not depend on the order of the additions. The same bits on both paths.
+   * acc[offAcc ..] += round(a·x[offX ..]) over n entries, each exact product a·x_i rounded once to an integer, half
+   * to even (one fused multiply-add); every |a·x_i| must be below 2^51 and every sum below 2^53, so that the sums
+   * are exact and do not depend on the order of the additions. The same bits on both paths.
    */
   public static void addRounded(int n, double a, float[] x, int offX, double[] acc, int offAcc) {
     if (VECTOR) {
@@ -250,14 +253,14 @@ public final class Simd {
     }
   }
 
-  /** t rounded to an integer, half to even, for |t| below 2^51 (the rounding of {@link #addRounded}). */
-  public static double rounded(double t) {
-    return (t + ROUND) - ROUND;
+  /** The exact product a·b rounded once to an integer, half to even, for |a·b| below 2^51 (as {@link #addRounded}). */
+  public static double roundedProduct(double a, double b) {
+    return Math.fma(a, b, ROUND) - ROUND;
   }
 
   static void addRoundedScalar(int n, double a, float[] x, int offX, double[] acc, int offAcc) {
     for (int i = 0; i < n; i++) {
-      acc[offAcc + i] += (a * x[offX + i] + ROUND) - ROUND;
+      acc[offAcc + i] += Math.fma(a, x[offX + i], ROUND) - ROUND;
     }
   }
 

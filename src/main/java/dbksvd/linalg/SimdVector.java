@@ -367,11 +367,11 @@ final class SimdVector {
     int bound = n - n % h;
     int i = 0;
     for (; i < bound; i += h) {
-      DoubleVector.fromArray(D2, acc, offAcc + i).add(widened(x, offX + i).mul(av).add(round).sub(round))
+      DoubleVector.fromArray(D2, acc, offAcc + i).add(widened(x, offX + i).fma(av, round).sub(round))
           .intoArray(acc, offAcc + i);
     }
     for (; i < n; i++) {
-      acc[offAcc + i] += (a * x[offX + i] + Simd.ROUND) - Simd.ROUND;
+      acc[offAcc + i] += Math.fma(a, x[offX + i], Simd.ROUND) - Simd.ROUND;
     }
   }
 
@@ -386,10 +386,13 @@ final class SimdVector {
     }
   }
 
+  // Columns in pairs: fma(a, x, C) = C + round(a·x) and fma(−a', x', C) = C − round(a'·x') both lie in (2^52, 2^53),
+  // so their difference round(a·x) + round(a'·x') is exact (Sterbenz): one fma per product and one subtraction per
+  // pair, instead of a product, the two-operation rounding and an add per product.
   private static void addRounded4(float[] A, int o0, int o1, int o2, int o3, int d, double a0, double a1, double a2,
       double a3, double[] acc, int accOff) {
-    DoubleVector b0 = DoubleVector.broadcast(D2, a0), b1 = DoubleVector.broadcast(D2, a1);
-    DoubleVector b2 = DoubleVector.broadcast(D2, a2), b3 = DoubleVector.broadcast(D2, a3);
+    DoubleVector b0 = DoubleVector.broadcast(D2, a0), n1 = DoubleVector.broadcast(D2, -a1);
+    DoubleVector b2 = DoubleVector.broadcast(D2, a2), n3 = DoubleVector.broadcast(D2, -a3);
     DoubleVector round = DoubleVector.broadcast(D2, Simd.ROUND);
     int h = D2.length();
     int bound = d - d % h;
@@ -397,15 +400,13 @@ final class SimdVector {
     for (; r < bound; r += h) {
       int o = accOff + r;
       DoubleVector w = DoubleVector.fromArray(D2, acc, o);
-      w = w.add(widened(A, o0 + r).mul(b0).add(round).sub(round));
-      w = w.add(widened(A, o1 + r).mul(b1).add(round).sub(round));
-      w = w.add(widened(A, o2 + r).mul(b2).add(round).sub(round));
-      w = w.add(widened(A, o3 + r).mul(b3).add(round).sub(round));
+      w = w.add(widened(A, o0 + r).fma(b0, round).sub(widened(A, o1 + r).fma(n1, round)));
+      w = w.add(widened(A, o2 + r).fma(b2, round).sub(widened(A, o3 + r).fma(n3, round)));
       w.intoArray(acc, o);
     }
     for (; r < d; r++) {
-      acc[accOff + r] += Simd.rounded(a0 * A[o0 + r]) + Simd.rounded(a1 * A[o1 + r]) + Simd.rounded(a2 * A[o2 + r])
-          + Simd.rounded(a3 * A[o3 + r]);
+      acc[accOff + r] += (Math.fma(a0, A[o0 + r], Simd.ROUND) - Math.fma(-a1, A[o1 + r], Simd.ROUND))
+          + (Math.fma(a2, A[o2 + r], Simd.ROUND) - Math.fma(-a3, A[o3 + r], Simd.ROUND));
     }
   }
 

@@ -215,6 +215,12 @@ class SimdTest {
     }
   }
 
+  /** The exact product a·x rounded once to an integer, half to even. */
+  static long roundedOnce(double a, float x) {
+    return new java.math.BigDecimal(a).multiply(new java.math.BigDecimal(x))
+        .setScale(0, java.math.RoundingMode.HALF_EVEN).longValueExact();
+  }
+
   /**
    * addRounded / addRoundedColumns: every product rounded to an integer and summed exactly, so any grouping and
    * either path give the same bits, equal to the exact sum of the rounded products.
@@ -241,10 +247,58 @@ class SimdTest {
       for (int i = 0; i < len; i++) {
         long exact = 0;
         for (int t = 0; t < c; t++) {
-          exact += Math.round(Math.rint(a[t] * x[off[t] + i]));
+          exact += roundedOnce(a[t], x[off[t] + i]);
         }
         assertEquals((double) exact, grouped[i], "len " + len + " entry " + i);
         assertEquals(grouped[i], Math.rint(grouped[i]), "an integer");
+      }
+    }
+  }
+
+  /**
+   * The rounding is of the exact product, once: in each column one product whose double, rounded to the nearest,
+   * lands on a half (then rounded to even) while the exact product lies beyond it — in each position of a group of
+   * four columns and in a column alone, in a vector step and in the tail, on every path.
+   */
+  @Test
+  void roundedSumsRoundTheExactProductOnce() {
+    SplittableRandom rng = new SplittableRandom(5);
+    int len = 19; // two or four vector steps and a tail of 3 at 4 or 8 double lanes
+    int[] tie = {0, 9, 17, 3, 18}; // where each column's product is near a half; columns 0-3 a group, 4 alone
+    int c = tie.length;
+    double[] a = new double[c];
+    float[] x = new float[c * len];
+    int[] off = new int[c];
+    for (int t = 0; t < c; t++) {
+      off[t] = t * len;
+      for (int i = 0; i < len; i++) {
+        x[off[t] + i] = (float) (1 + rng.nextDouble());
+      }
+      float xt;
+      do { // (K + ½)/x in double: the exact product is K + ½ + (a's rounding)·x, within 2^-12 of the half
+        xt = (float) (1 + rng.nextDouble());
+        a[t] = (Math.floor(Math.scalb(1 + rng.nextDouble(), 40)) + 0.5) / xt;
+      } while (roundedOnce(a[t], xt) == Math.round(Math.rint(a[t] * xt)));
+      x[off[t] + tie[t]] = xt;
+    }
+    for (int path = 0; path < 3; path++) {
+      double[] acc = new double[len];
+      for (int t = 0; t < c; t++) {
+        if (path == 1) {
+          Simd.addRounded(len, a[t], x, off[t], acc, 0);
+        } else if (path == 2) {
+          Simd.addRoundedScalar(len, a[t], x, off[t], acc, 0);
+        }
+      }
+      if (path == 0) {
+        Simd.addRoundedColumns(x, off, c, len, a, acc, 0);
+      }
+      for (int i = 0; i < len; i++) {
+        long exact = 0;
+        for (int t = 0; t < c; t++) {
+          exact += roundedOnce(a[t], x[off[t] + i]);
+        }
+        assertEquals((double) exact, acc[i], "path " + path + ", entry " + i);
       }
     }
   }
