@@ -21,7 +21,8 @@ NEW_CLUSTER = {
     "spark_version": "17.3.x-scala2.13",
     "node_type_id": "r5d.2xlarge",
     "num_workers": 4,
-    "spark_conf": {"spark.executorEnv.OPENBLAS_NUM_THREADS": "1"},
+    "spark_conf": {"spark.executorEnv.OPENBLAS_NUM_THREADS": "1", "spark.task.maxDirectResultSize": "128m",
+                   "spark.shuffle.sort.bypassMergeThreshold": "0"},
     "spark_env_vars": {"OPENBLAS_NUM_THREADS": "1"},
 }
 
