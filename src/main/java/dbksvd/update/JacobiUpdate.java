@@ -25,9 +25,9 @@ import java.io.Serializable;
  * and updates them between batches: {@link BatchRefit}).
  *
  * <p>The sums over Ω are split by block — each Spark task sums the samples it holds — and the result must not
- * depend on how the samples are split. So every term — an exact product, rounded once — is rounded to the grid
- * 2^−e, one e for the whole batch ({@link #exponent}), and summed as integers held in doubles: exact, hence the same
- * in any order and any grouping.
+ * depend on how the samples are split. So every term is its exact product rounded once to the grid 2^−e, one e
+ * for the whole batch ({@link #exponent}), and the terms are summed as integers held in doubles: exact, hence the
+ * same in any order and any grouping.
  * e leaves every sum of n terms below 2^49, about 35 bits below the largest possible term.
  *
  * <p>Example, d = 2, one atom d₀ = (1, 0), two samples using it: x = (2, −1), r₀ = (0, 0.5), r₁ = (0.1, 0). A pass

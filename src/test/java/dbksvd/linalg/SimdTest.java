@@ -263,7 +263,7 @@ class SimdTest {
   @Test
   void roundedSumsRoundTheExactProductOnce() {
     SplittableRandom rng = new SplittableRandom(5);
-    int len = 19; // two or four vector steps and a tail of 3 at 4 or 8 double lanes
+    int len = 19; // four or two vector steps, then a tail of 3, at 4 or 8 double lanes
     int[] tie = {0, 9, 17, 3, 18}; // where each column's product is near a half; columns 0-3 a group, 4 alone
     int c = tie.length;
     double[] a = new double[c];
