@@ -260,7 +260,7 @@ public final class Simd {
 
   static void addRoundedScalar(int n, double a, float[] x, int offX, double[] acc, int offAcc) {
     for (int i = 0; i < n; i++) {
-      acc[offAcc + i] += Math.fma(a, x[offX + i], ROUND) - ROUND;
+      acc[offAcc + i] += roundedProduct(a, x[offX + i]);
     }
   }
 

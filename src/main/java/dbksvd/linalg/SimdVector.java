@@ -371,7 +371,7 @@ final class SimdVector {
           .intoArray(acc, offAcc + i);
     }
     for (; i < n; i++) {
-      acc[offAcc + i] += Math.fma(a, x[offX + i], Simd.ROUND) - Simd.ROUND;
+      acc[offAcc + i] += Simd.roundedProduct(a, x[offX + i]);
     }
   }
 
@@ -405,8 +405,8 @@ final class SimdVector {
       w.intoArray(acc, o);
     }
     for (; r < d; r++) {
-      acc[accOff + r] += (Math.fma(a0, A[o0 + r], Simd.ROUND) - Math.fma(-a1, A[o1 + r], Simd.ROUND))
-          + (Math.fma(a2, A[o2 + r], Simd.ROUND) - Math.fma(-a3, A[o3 + r], Simd.ROUND));
+      acc[accOff + r] += Simd.roundedProduct(a0, A[o0 + r]) + Simd.roundedProduct(a1, A[o1 + r])
+          + Simd.roundedProduct(a2, A[o2 + r]) + Simd.roundedProduct(a3, A[o3 + r]);
     }
   }
 
