@@ -381,21 +381,12 @@ final class SparkStages implements FitLoop.Stages {
         int r0 = (int) ((long) R * c / t);
         int r1 = (int) ((long) R * (c + 1) / t);
         done.add(pool.submit(() -> {
-          int[] mine = java.util.Arrays.copyOfRange(bounds, r0, r1 + 1);
-          JacobiUpdate.Sums[] acc = null;
-          for (EncodedBlock eb : blocks) {
-            JacobiUpdate.Sums[] s = JacobiUpdate.accumulate(eb, groups, D, atoms, u, align, exponent, mine);
-            if (acc == null) {
-              acc = s;
-            } else {
-              for (int r = 0; r < s.length; r++) {
-                acc[r].add(s[r]);
-              }
-            }
-          }
           for (int r = r0; r < r1; r++) {
-            out[r] = acc != null ? acc[r - r0]
-                : new JacobiUpdate.Sums(u.length / align.length, bounds[r], bounds[r + 1], exponent);
+            out[r] = new JacobiUpdate.Sums(u.length / align.length, bounds[r], bounds[r + 1], exponent);
+          }
+          JacobiUpdate.Sums[] acc = java.util.Arrays.copyOfRange(out, r0, r1);
+          for (EncodedBlock eb : blocks) { // every block into the one set of sums (exact: any order, the same bits)
+            JacobiUpdate.accumulateInto(acc, eb, groups, D, atoms, u, align, JacobiUpdate.chunkColumns(eb.d));
           }
         }));
       }

@@ -169,6 +169,10 @@ class JacobiUpdateTest {
       }
       int[] bounds = JacobiUpdate.ranges(M, 3);
       JacobiUpdate.Sums[] total = null;
+      JacobiUpdate.Sums[] into = new JacobiUpdate.Sums[bounds.length - 1]; // every block into one set (executors)
+      for (int r = 0; r < into.length; r++) {
+        into[r] = new JacobiUpdate.Sums(D, bounds[r], bounds[r + 1], e);
+      }
       for (int p = parts - 1; p >= 0; p--) { // blocks in reverse order, too
         JacobiUpdate.Sums[] s = JacobiUpdate.accumulate(subset(eb, groups, part, p), groups, Dict, Dict, align, e,
             bounds);
@@ -179,8 +183,11 @@ class JacobiUpdateTest {
             total[r].add(s[r]);
           }
         }
+        JacobiUpdate.accumulateInto(into, subset(eb, groups, part, (p + 1) % parts), groups, Dict, null, Dict,
+            align, JacobiUpdate.chunkColumns(D));
       }
-      for (JacobiUpdate.Sums r : total) {
+      for (JacobiUpdate.Sums r : java.util.stream.Stream.concat(java.util.Arrays.stream(total),
+          java.util.Arrays.stream(into)).toList()) {
         for (int j = r.from; j < r.to; j++) {
           assertEquals(whole.omega[j], r.omega[j - r.from]);
           assertEquals(whole.c[j], r.c[j - r.from], "c of atom " + j);
