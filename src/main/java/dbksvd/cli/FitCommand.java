@@ -18,8 +18,11 @@ final class FitCommand extends SparkCommand {
   @Option(names = "--atoms", paramLabel = "m", description = "atoms of D") Integer atoms;
   @Option(names = "--k", description = "non-zeros per code") Integer k;
   @Option(names = "--batch-size", paramLabel = "n", description = "samples per outer batch") Integer batchSize;
-  @Option(names = "--batching", paramLabel = "rows|splits", description = "outer batches of single rows (a "
-      + "shuffle per epoch) or of whole input splits (no shuffle)") String batching;
+  @Option(names = "--batching", paramLabel = "rows|splits|window", description = "outer batches of single rows (a "
+      + "shuffle per epoch), of whole input splits (no shuffle) or of shares of a window of splits (no shuffle)")
+  String batching;
+  @Option(names = "--window", paramLabel = "W", description = "batching window: batches per window (W·n rows kept "
+      + "in memory)") Integer window;
   @Option(names = "--iterations", paramLabel = "T", description = "outer batches to fit") Integer iterations;
   @Option(names = "--encoder", paramLabel = "mp|mp-refit|omp", description = "the sparse coder") String encoder;
   @Option(names = "--matryoshka", paramLabel = "L", description = "nested groups of 2^L, 2^L, 2^(L+1), ... atoms")
@@ -51,7 +54,7 @@ final class FitCommand extends SparkCommand {
         "dbksvd.fit.iterations", iterations, "dbksvd.fit.encoder", encoder, "dbksvd.fit.matryoshka", matryoshka,
         "dbksvd.fit.update", update, "dbksvd.fit.update-passes", updatePasses,
         "dbksvd.fit.atom-batches", atomBatches, "dbksvd.fit.seed", seed, "dbksvd.input.column", column,
-        "dbksvd.fit.init-dictionary", initDictionary, "dbksvd.fit.batching", batching,
+        "dbksvd.fit.init-dictionary", initDictionary, "dbksvd.fit.batching", batching, "dbksvd.fit.window", window,
         "dbksvd.fit.time-budget", timeBudget);
   }
 

@@ -130,6 +130,7 @@ public final class Settings {
           .encodeChunk(f.getInt("encode-chunk"))
           .initDictionary(f.getString("init-dictionary"))
           .batching(Batching.of(f.getString("batching")))
+          .window(f.getInt("window"))
           .build();
     } catch (ConfigException e) {
       throw new IllegalArgumentException("bad configuration: " + e.getMessage());

@@ -62,7 +62,7 @@ public final class Checkpoints {
   }
 
   /**
-   * As above, with the input's layout where the batches depend on it (batching = splits: the rows of each split;
+   * As above, with the input's layout where the batches depend on it (batching = splits or window: the rows of each split;
    * empty otherwise): a checkpoint is resumed only on the same layout.
    */
   public void write(int next, float[] D, int d, int m, FitParams p, String input, long rows, String layout,
@@ -137,7 +137,9 @@ public final class Checkpoints {
         throw new IOException("checkpoint " + c + " is not a " + FORMAT + " version " + VERSION);
       }
       FitParams saved = ModelDir.paramsFromJson(s.path("params"));
-      if (!saved.toBuilder().iterations(p.iterations()).build().equals(p)) {
+      // W matters to batching = window only
+      int window = p.batching() == dbksvd.loop.Batching.WINDOW ? saved.window() : p.window();
+      if (!saved.toBuilder().iterations(p.iterations()).window(window).build().equals(p)) {
         throw new IOException("checkpoint " + c + " was made with other parameters (" + saved + "); resume with "
             + "the same settings, or delete " + dir);
       }

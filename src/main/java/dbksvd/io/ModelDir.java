@@ -203,6 +203,7 @@ public final class ModelDir {
     o.put("update_passes", p.update().passes());
     o.put("init_dictionary", p.initDictionary());
     o.put("batching", p.batching().configName());
+    o.put("window", p.window());
     return o;
   }
 
@@ -231,6 +232,7 @@ public final class ModelDir {
         .encodeChunk(o.path("encode_chunk").asInt(1024))
         .initDictionary(o.path("init_dictionary").asText(""))
         .batching(dbksvd.loop.Batching.of(o.path("batching").asText("rows")))
+        .window(o.path("window").asInt(4))
         .build();
   }
 }

@@ -62,6 +62,11 @@ public final class BatchPlan implements OuterOrder, java.io.Serializable {
     this.batches = (int) Math.min((n + this.batchSize - 1) / this.batchSize, s);
   }
 
+  /** The seed the plan was drawn from. */
+  public long seed() {
+    return seed;
+  }
+
   @Override
   public long rows() {
     return rows;
@@ -158,6 +163,20 @@ public final class BatchPlan implements OuterOrder, java.io.Serializable {
       left -= k;
     }
     return take.toArray(new long[0][]);
+  }
+
+  /**
+   * A warning when the input has fewer non-empty splits than ⌈N/n⌉, so that an epoch has fewer, larger batches than
+   * n asks for (a batch is at least one split); null otherwise.
+   */
+  public String fewSplits() {
+    long want = (rows + batchSize - 1) / batchSize;
+    if (batches >= want) {
+      return null;
+    }
+    return String.format("the input has %d splits for %d batches of n = %d: %d batches of about %d rows per epoch "
+        + "(a lower spark.sql.files.maxPartitionBytes cuts the files into more splits)", nonEmpty.length, want,
+        batchSize, batches, rows / batches);
   }
 
   /** A line for the log: the batches of epoch e and their sizes. */

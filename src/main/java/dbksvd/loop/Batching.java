@@ -12,9 +12,20 @@ public enum Batching {
    * the consecutive splits that make about n rows ({@link BatchPlan}); iteration t reads only its splits, no
    * shuffle. Spark only.
    */
-  SPLITS;
+  SPLITS,
+  /**
+   * Window: {@link #SPLITS}' batches taken W at a time ({@code dbksvd.fit.window}), the rows of every split of a
+   * window dealt over its W batches by a seeded permutation ({@link WindowPlan}); the window's rows are read once
+   * and kept in executor memory for its W iterations, no shuffle. Spark only.
+   */
+  WINDOW;
 
   /** The name in the configuration and in model.json. */
+  /** Whether the batches are planned from the input's splits ({@link #SPLITS}, {@link #WINDOW}). */
+  public boolean fromSplits() {
+    return this != ROWS;
+  }
+
   public String configName() {
     return name().toLowerCase(java.util.Locale.ROOT);
   }
@@ -23,7 +34,8 @@ public enum Batching {
     return switch (name) {
       case "rows" -> ROWS;
       case "splits" -> SPLITS;
-      default -> throw new IllegalArgumentException("batching must be rows or splits, got '" + name + "'");
+      case "window" -> WINDOW;
+      default -> throw new IllegalArgumentException("batching must be rows, splits or window, got '" + name + "'");
     };
   }
 }

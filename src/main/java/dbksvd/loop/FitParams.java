@@ -27,11 +27,12 @@ import java.util.List;
  * @param initDictionary a given dictionary to start from (io/InitDictionary: a model directory, .npy or
  *     .safetensors W_dec), its rows atoms 0..r−1 and {@code init} drawing the rest; empty for none
  * @param batching how outer batches are drawn: single rows ({@link RowOrder}) or whole input splits
- *     ({@link BatchPlan}, Spark only)
+ *     ({@link BatchPlan}, Spark only), or windows of W batches of splits ({@link WindowPlan}, Spark only)
+ * @param window W, batches per window of {@code batching = window} (at least 1; ignored by the others)
  */
 public record FitParams(int m, Encoder encoder, int batchSize, int iterations, Matryoshka matryoshka, Update update,
     long seed, Init init, double clearThreshold, TopSingularTriplet lanczos, int encodeChunk, String initDictionary,
-    Batching batching) implements Serializable {
+    Batching batching, int window) implements Serializable {
 
   /**
    * Matryoshka groups: [0, 2^L), [2^L, 2^(L+1)), … up to m, each with its own budget.
@@ -92,6 +93,9 @@ public record FitParams(int m, Encoder encoder, int batchSize, int iterations, M
     }
     initDictionary = initDictionary == null ? "" : initDictionary.trim();
     batching = batching == null ? Batching.ROWS : batching;
+    if (window < 1) {
+      throw new IllegalArgumentException("dbksvd.fit.window must be at least 1 batch, got " + window);
+    }
   }
 
   private static void checkAtoms(int m) {
@@ -159,6 +163,7 @@ public record FitParams(int m, Encoder encoder, int batchSize, int iterations, M
     private int encodeChunk = 1024;
     private String initDictionary = "";
     private Batching batching = Batching.ROWS;
+    private int window = 4;
 
     private Builder(int m, int k) {
       this.m = m;
@@ -181,6 +186,7 @@ public record FitParams(int m, Encoder encoder, int batchSize, int iterations, M
       encodeChunk = p.encodeChunk;
       initDictionary = p.initDictionary;
       batching = p.batching;
+      window = p.window;
     }
 
     public Builder m(int v) {
@@ -259,10 +265,15 @@ public record FitParams(int m, Encoder encoder, int batchSize, int iterations, M
       return this;
     }
 
+    public Builder window(int v) {
+      window = v;
+      return this;
+    }
+
     public FitParams build() {
       checkAtoms(m); // before the encoder's own checks of k, so that m = 0 is named first
       return new FitParams(m, Encoder.of(encoder, k, rtol), batchSize, iterations, matryoshka, update, seed, init,
-          clearThreshold, lanczos, encodeChunk, initDictionary, batching);
+          clearThreshold, lanczos, encodeChunk, initDictionary, batching, window);
     }
   }
 }

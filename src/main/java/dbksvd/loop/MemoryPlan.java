@@ -16,8 +16,9 @@ import java.util.Map;
  * Lanczos vectors of the Jacobi passes ((3 + T)·m·d floats), one set of Jacobi sums (m·(d + 3) doubles) and its
  * share of the Lanczos states (2·T·m·d/E floats), each core's GEMM buffers (m_g·c + d·c floats for chunk c), and its
  * share of the batch: rows (n·d/E floats), final residuals (n·d/E floats), with Matryoshka groups one residual of
- * an earlier group replayed at a time (n·d/E floats), and codes (n·k/E ints and floats), which Spark may spill to
- * disk. The driver holds D, the updated D, the next Lanczos vectors and the new atoms
+ * an earlier group replayed at a time (n·d/E floats), codes (n·k/E ints and floats) and, with
+ * {@code batching = window}, the rows of the window (W·n·d/E floats), which Spark may spill to disk. The driver
+ * holds D, the updated D, the next Lanczos vectors and the new atoms
  * (4·m·d floats), the candidates for re-drawn atoms and the initial samples (m·d floats), and, in local mode, the
  * executor's part as well.
  *
@@ -29,9 +30,10 @@ import java.util.Map;
  * @param executorBytes an executor's heap ({@code spark.executor.memory}; the JVM's in local mode)
  * @param driverBytes the driver's heap
  * @param local driver and executor are one JVM (local mode): their needs add up
+ * @param window W, the batches of rows a window holds ({@code batching = window}; 0 for the others)
  */
 public record MemoryPlan(int m, int d, long n, int k, int groups, int passes, int chunk, int executors,
-    int coresPerExecutor, long executorBytes, long driverBytes, boolean local) {
+    int coresPerExecutor, long executorBytes, long driverBytes, boolean local, int window) {
 
   /** Spark keeps 300 MB of each heap for itself (its "reserved memory"). */
   static final long RESERVED = 300L << 20;
@@ -40,8 +42,10 @@ public record MemoryPlan(int m, int d, long n, int k, int groups, int passes, in
       long executorBytes, long driverBytes, boolean local) {
     AtomGroups g = p.groups();
     int passes = p.update() instanceof Update.GaussSeidel ? 1 : p.update().passes();
-    return new MemoryPlan(p.m(), d, Math.min(p.batchSize(), rows), p.k(), g.count(), passes, p.encodeChunk(),
-        Math.max(1, executors), Math.max(1, coresPerExecutor), executorBytes, driverBytes, local);
+    long n = Math.min(p.batchSize(), rows);
+    int window = p.batching() == Batching.WINDOW ? (int) Math.min(p.window(), (rows + n - 1) / n) : 0;
+    return new MemoryPlan(p.m(), d, n, p.k(), g.count(), passes, p.encodeChunk(),
+        Math.max(1, executors), Math.max(1, coresPerExecutor), executorBytes, driverBytes, local, window);
   }
 
   /** Bytes of an executor's parts that must stay in memory, by name. */
@@ -59,7 +63,7 @@ public record MemoryPlan(int m, int d, long n, int k, int groups, int passes, in
   /** Bytes of an executor's share of the batch (cached blocks Spark may spill to disk). */
   public long executorBatch() {
     long share = (n + executors - 1) / executors;
-    return 4L * share * d * (groups > 1 ? 3 : 2) + 8L * share * k;
+    return 4L * share * d * ((groups > 1 ? 3 : 2) + window) + 8L * share * k;
   }
 
   public long executorFixedTotal() {

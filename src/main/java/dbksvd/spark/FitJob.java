@@ -51,7 +51,7 @@ public final class FitJob {
     Configuration hconf = spark.sparkContext().hadoopConfiguration();
     Path target = new Path(output);
     AtomicDir.checkTarget(target.getFileSystem(hconf), target, overwrite);
-    RowSource source = p.batching() == Batching.SPLITS
+    RowSource source = p.batching().fromSplits()
         ? RowSource.openFileSplits(spark, input, column, Settings.zeroRows(c))
         : RowSource.open(spark, input, column, Settings.zeroRows(c));
     p.validateFor(source.d);
@@ -62,7 +62,7 @@ public final class FitJob {
     List<String> lines = new ArrayList<>();
     int first = -1;
     float[] D0 = null;
-    final String layout = p.batching() == Batching.SPLITS ? SplitBatches.layout(source) : "";
+    final String layout = p.batching().fromSplits() ? SplitBatches.layout(source) : "";
     Checkpoints.State state = checkpoints.latest(p, input, source.rows, layout);
     if (state != null && resume) {
       first = state.next();
@@ -85,7 +85,9 @@ public final class FitJob {
     }
     out.printf("fit: %d rows, d=%d, m=%d, k=%d, n=%d%s, %d iterations, encoder %s, %s, BLAS %s%n", source.rows,
         source.d, p.m(), p.k(), Math.min(p.batchSize(), source.rows), p.batching() == Batching.SPLITS
-            ? " (batches of whole splits: " + source.rdd().getNumPartitions() + " splits)" : "",
+            ? " (batches of whole splits: " + source.rdd().getNumPartitions() + " splits)"
+            : p.batching() == Batching.WINDOW ? " (batches from windows of " + p.window() + " batches of splits: "
+            + source.rdd().getNumPartitions() + " splits)" : "",
         p.iterations(), p.encoder().name(),
         plan.summary(), Blas.announce());
     long t0 = System.nanoTime();

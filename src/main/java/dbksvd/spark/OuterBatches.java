@@ -75,7 +75,7 @@ final class OuterBatches implements BatchReader {
    * One block, read when the consumer asks for it (not when Spark hands the iterator over), so that the encode
    * task's read timer sees the reading and decoding of its rows.
    */
-  static java.util.Iterator<RowSource.Block> once(java.util.function.Supplier<RowSource.Block> read) {
+  static <T> java.util.Iterator<T> once(java.util.function.Supplier<T> read) {
     return new java.util.Iterator<>() {
       boolean done;
 
@@ -85,7 +85,7 @@ final class OuterBatches implements BatchReader {
       }
 
       @Override
-      public RowSource.Block next() {
+      public T next() {
         if (done) {
           throw new java.util.NoSuchElementException();
         }

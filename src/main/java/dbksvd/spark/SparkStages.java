@@ -10,6 +10,7 @@ import dbksvd.loop.FitParams;
 import dbksvd.loop.OuterOrder;
 import dbksvd.loop.Replacement;
 import dbksvd.loop.RowOrder;
+import dbksvd.loop.WindowPlan;
 import dbksvd.metrics.BatchStats;
 import dbksvd.metrics.GramFacts;
 import dbksvd.update.AtomBatchBlock;
@@ -61,8 +62,10 @@ final class SparkStages implements FitLoop.Stages {
   private final RowSource source;
   /** The rows order of batching = rows; null for splits. */
   private final RowOrder order;
-  /** The plan of batching = splits; null for rows. */
+  /** The plan of batching = splits; null for the others. */
   private final SplitBatches splits;
+  /** The plan of batching = window; null for the others. */
+  private final WindowBatches windows;
   private final BatchReader outer;
   private final AtomGroups groups;
   private final Encoder encoder;
@@ -98,16 +101,34 @@ final class SparkStages implements FitLoop.Stages {
       this.order = null;
       this.splits = new SplitBatches(source, SplitBatches.plan(source, p.seed(), p.batchSize()));
       splits.warnIdleSlots(sc.defaultParallelism());
+      warn(splits.plan().fewSplits());
+      this.windows = null;
       this.outer = splits;
+    } else if (p.batching() == Batching.WINDOW) {
+      sc.setJobDescription("plan the outer batches: rows per input split");
+      this.order = null;
+      this.splits = null;
+      this.windows = new WindowBatches(source, new WindowPlan(SplitBatches.plan(source, p.seed(), p.batchSize()),
+          p.window()));
+      windows.warnIdleSlots(sc.defaultParallelism());
+      warn(windows.plan().plan().fewSplits());
+      this.outer = windows;
     } else {
       this.order = new RowOrder(p.seed(), source.rows, p.batchSize());
       this.splits = null;
+      this.windows = null;
       this.outer = new OuterBatches(source, order, sc.defaultParallelism());
     }
     this.groups = p.groups();
     this.encoder = p.encoder();
     this.chunk = p.encodeChunk();
     this.traffic = Traffic.attach(sc.sc());
+  }
+
+  private static void warn(String line) {
+    if (line != null) {
+      java.util.logging.Logger.getLogger(SparkStages.class.getName()).warning(line);
+    }
   }
 
   @Override
@@ -117,7 +138,7 @@ final class SparkStages implements FitLoop.Stages {
 
   @Override
   public OuterOrder order() {
-    return splits != null ? splits.plan() : order;
+    return splits != null ? splits.plan() : windows != null ? windows.plan() : order;
   }
 
   @Override
@@ -135,6 +156,9 @@ final class SparkStages implements FitLoop.Stages {
   public float[] initSamples(int m) {
     if (splits != null) {
       return splits.initSamples(m);
+    }
+    if (windows != null) {
+      return windows.initSamples(m);
     }
     final int d = source.d;
     final RowOrder ord = order;

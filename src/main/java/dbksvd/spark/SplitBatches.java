@@ -162,6 +162,11 @@ final class SplitBatches implements BatchReader {
 
   /** The source's partitions of the given (ascending) indices; partition i of the result is splits[i]. */
   private JavaRDD<InternalRow> splits(int[] splits) {
+    return splits(source, splits);
+  }
+
+  /** As above, of any source (the other partitions are never read). */
+  static JavaRDD<InternalRow> splits(RowSource source, int[] splits) {
     PartitionPruningRDD<InternalRow> pruned = PartitionPruningRDD.create(source.rdd().rdd(), new In(splits));
     return new JavaRDD<>(pruned, ClassTag$.MODULE$.apply(InternalRow.class));
   }

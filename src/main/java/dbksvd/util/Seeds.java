@@ -31,7 +31,7 @@ public final class Seeds {
 
   /** Purposes, so that two uses of the same (seed, iteration) never share a stream. */
   public static final long INIT = 1, ATOM_BATCHES = 2, ROW_ORDER = 3, GENERATE = 4, SPLIT = 5,
-      SPLIT_ORDER = 6;
+      SPLIT_ORDER = 6, WINDOW_ROWS = 7;
 
   /** A seeded Fisher-Yates permutation of 0..n-1. */
   public static int[] permutation(int n, SplittableRandom rng) {

@@ -48,24 +48,26 @@ class SlotsIT {
   }
 
   /**
-   * batching = splits with update = jacobi-batches, one fit per slot count that checks both. Splits: the splits are
-   * the files (not Spark's packing of small files, which depends on the cores: with a small
-   * {@code spark.sql.files.openCostInBytes} it would make 1 split at 1 slot and 2 at 2) and the row ids are the
-   * files', so the batches do not depend on the task slots. Jacobi-batches: the per-batch Jacobi sums are exact and
+   * batching = window with update = jacobi-batches, one fit per slot count that checks both. Windows: the splits
+   * are the files (not Spark's packing of small files, which depends on the cores: with a small
+   * {@code spark.sql.files.openCostInBytes} it would make 1 split at 1 slot and 2 at 2), the row ids are the
+   * files', and a window's rows are dealt to its batches by the plan alone, so the batches do not depend on the task
+   * slots (batching = splits plans the same batches of splits: a window of 1 batch, WindowPlanTest). Jacobi-batches: the per-batch Jacobi sums are exact and
    * the refit of coefficients and residuals is per sample, so neither depends on the task slots (the sums are split
    * over as many atom ranges and threads as there are slots). Either one depending on the slots changes the bits.
    * (The default batching and update across slot counts: TrafficIT.)
    */
   @Test
-  void batchesOfSplitsWithJacobiBatches() throws Exception {
-    for (LauncherIT.Result f : sameDictionaryAtOneAndTwoSlots("splits", "--batch-size", "1500", "--iterations", "8",
-        "--batching", "splits", "--update", "jacobi-batches", "--atom-batches", "4", "--update-passes", "2",
+  void windowsOfSplitsWithJacobiBatches() throws Exception {
+    for (LauncherIT.Result f : sameDictionaryAtOneAndTwoSlots("window", "--batch-size", "1500", "--iterations", "8",
+        "--batching", "window", "--window", "2", "--update", "jacobi-batches", "--atom-batches", "4", "--update-passes", "2",
         // a small open cost: Spark alone would pack the 16 files into 1 partition at 1 slot and 2 at 2 slots
         "--set", "dbksvd.spark.conf.\"spark.sql.files.openCostInBytes\"=1024")) {
-      assertTrue(f.out().contains("batches of whole splits: 16 splits"), f.out());
+      assertTrue(f.out().contains("batches from windows of 2 batches of splits: 16 splits"), f.out());
     }
-    String json = Files.readString(tmp.resolve("splits-1").resolve("model.json"));
+    String json = Files.readString(tmp.resolve("window-1").resolve("model.json"));
     assertTrue(json.replace(" ", "").contains("\"update\":\"jacobi-batches\""), json);
-    assertTrue(json.replace(" ", "").contains("\"batching\":\"splits\""), json);
+    assertTrue(json.replace(" ", "").contains("\"batching\":\"window\""), json);
+    assertTrue(json.replace(" ", "").contains("\"window\":2"), json);
   }
 }

@@ -120,4 +120,13 @@ class BatchPlanTest {
     var e = assertThrows(IllegalArgumentException.class, () -> FitLoop.fit(new float[8 * 10], 8, p, null));
     assertTrue(e.getMessage().contains("batching = rows only"), e.getMessage());
   }
+
+  @Test
+  void fewerSplitsThanBatchesAreNamed() {
+    BatchPlan few = new BatchPlan(1, new long[] {500, 0, 500, 500}, 100); // 15 batches wanted, 3 splits
+    assertEquals(3, few.batchesPerEpoch());
+    String line = few.fewSplits();
+    assertTrue(line != null && line.contains("3 splits for 15 batches") && line.contains("500 rows"), line);
+    assertEquals(null, new BatchPlan(1, new long[] {500, 500, 500}, 500).fewSplits());
+  }
 }

@@ -21,6 +21,12 @@ class MemoryPlanTest {
     assertEquals(4L * 6 * md / 4, plan.executorFixed().get("lanczos states"));
     assertEquals(4L * 8 * (4096L * 1024 + 2304L * 1024) * 2, plan.executorFixed().get("gemm buffers"));
     assertEquals(4L * 16384 * 2304 * 2 + 8L * 16384 * 20, plan.executorBatch(), "a quarter of the batch each");
+    MemoryPlan window = MemoryPlan.of(p.toBuilder().batching(Batching.WINDOW).window(3).build(), 2304, 1_000_000,
+        4, 8, 16 * GB, 8 * GB, false);
+    assertEquals(plan.executorBatch() + 3 * 4L * 16384 * 2304, window.executorBatch(), "and 3 batches of rows held");
+    MemoryPlan small = MemoryPlan.of(p.toBuilder().batching(Batching.WINDOW).window(8).build(), 2304, 100_000,
+        4, 8, 16 * GB, 8 * GB, false);
+    assertEquals(2, small.window(), "a window holds at most the batches of an epoch");
     assertEquals(20L * md, plan.driverOwn());
     assertEquals(plan.driverOwn(), plan.driverPeak(), "a cluster's driver holds no executor part");
     MemoryPlan local = MemoryPlan.of(p, 2304, 1_000_000, 1, 2, 8 * GB, 8 * GB, true);

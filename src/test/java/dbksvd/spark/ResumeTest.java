@@ -78,6 +78,15 @@ class ResumeTest {
         com.typesafe.config.ConfigValueFactory.fromAnyRef("splits")), "resumed-splits");
   }
 
+  /** batching = window, W = 2: 3 batches per epoch in windows of 2 and 1; the crash comes in iteration 5, and the
+   * fit resumes from the checkpoint after iteration 4, in the middle of epoch 1's first window. */
+  @Test
+  void resumedFitWithWindowsEqualsUninterruptedFit() throws Exception {
+    resumedEqualsWhole(config(3).withValue("dbksvd.fit.batching",
+        com.typesafe.config.ConfigValueFactory.fromAnyRef("window")).withValue("dbksvd.fit.window",
+        com.typesafe.config.ConfigValueFactory.fromAnyRef(2)), "resumed-window");
+  }
+
   /** With batching = splits, a checkpoint is not resumed on the same rows written into other files. */
   @Test
   void checkpointOnAnotherLayoutOfTheFilesIsRefused() throws Exception {
