@@ -1,5 +1,6 @@
 package dbksvd.loop;
 
+import dbksvd.encode.GemmLanes;
 import dbksvd.util.Seeds;
 
 import java.util.Arrays;
@@ -8,11 +9,11 @@ import java.util.Arrays;
  * The outer batches of {@link Batching#WINDOW}: {@link BatchPlan}'s batches of whole splits, taken W at a time as a
  * window, and every split's rows dealt over the window's batches. Epoch e's B batches of consecutive splits (in its
  * seeded split order) make ⌈B/W⌉ windows: window j the plan's batches [j·W, min(B, (j+1)·W)), W_j of them. Outer
- * batch j·W + q (0 ≤ q &lt; W_j) holds, of every split of window j, the rows whose place in a seeded permutation of
- * the split's rows (seeded by (seed, {@link Seeds#WINDOW_ROWS}, e, split); a row's place in the split is its rank
- * by row id) is q modulo W_j. So a batch holds about 1/W_j of each of the window's splits — rows of W_j times as
- * many files as a batch of {@link Batching#SPLITS} — and every row of the epoch is in exactly one batch; the batch
- * sizes are within one row per split of the window's rows over W_j.
+ * batch j·W + q (0 ≤ q &lt; W_j) holds, of every split of window j, the rows dealt to place q by a seeded deal of
+ * the split's rows (seeded by (seed, {@link Seeds#WINDOW_ROWS}, e, split), by the rows' ranks by row id:
+ * {@link #placesInSplit}). So a batch holds about 1/W_j of each of the window's splits — rows of W_j times as many
+ * files as a batch of {@link Batching#SPLITS} — and every row of the epoch is in exactly one batch; a batch takes
+ * within 2·W_j rows of 1/W_j of each split.
  *
  * <p>With W = 1 the batches are {@link BatchPlan}'s. The plan is a pure function of (seed, the splits' row counts,
  * n, W): a resumed fit gets the same batches. {@code init = samples} takes the first m rows of window 0 of epoch 0
@@ -20,6 +21,7 @@ import java.util.Arrays;
  */
 public final class WindowPlan implements OuterOrder, java.io.Serializable {
   private static final long serialVersionUID = 1L;
+  private static final int LANES = GemmLanes.LANES;
   private final BatchPlan plan;
   private final int window;
 
@@ -101,28 +103,40 @@ public final class WindowPlan implements OuterOrder, java.io.Serializable {
 
   /**
    * The place in window w of each row of a split, by the row's rank in the split (its rank by row id): entry r is
-   * the batch (0 ≤ q &lt; W_j) of the split's r-th row.
+   * the batch (0 ≤ q &lt; W_j) of the split's r-th row. The rows are dealt by rank class modulo
+   * {@link GemmLanes#LANES}: class c (ranks c, c + 48, …) in a seeded order, its i-th row to place (i + c) mod W_j.
+   * Rows of consecutive ids fill the lanes of the DᵀY calls evenly ({@link GemmLanes}: a sample's lane is its row
+   * id modulo 48, and a call is as deep as its fullest lane), so dealt by class each place keeps them even; a
+   * random deal would leave some lanes a quarter fuller than the mean in blocks of a few thousand rows, and the
+   * calls that much wider.
    */
   public int[] placesInSplit(long w, int split) {
     int rows = (int) plan.splitRows(split);
     int wj = batchesOf(w);
-    int[] perm = Seeds.permutation(rows, Seeds.rng(plan.seed(), Seeds.WINDOW_ROWS, epochOfWindow(w), split));
+    java.util.SplittableRandom rng = Seeds.rng(plan.seed(), Seeds.WINDOW_ROWS, epochOfWindow(w), split);
     int[] q = new int[rows];
-    for (int r = 0; r < rows; r++) {
-      q[r] = perm[r] % wj;
+    for (int c = 0; c < Math.min(LANES, rows); c++) {
+      int members = (rows - c + LANES - 1) / LANES;
+      int[] perm = Seeds.permutation(members, rng);
+      for (int i = 0; i < members; i++) {
+        q[c + perm[i] * LANES] = (i + c) % wj;
+      }
     }
     return q;
   }
 
-  /** Rows of outer batch t: its share of every split of its window. */
+  /** Rows of outer batch t: its share of every split of its window ({@link #placesInSplit}'s deal, counted). */
   public long rowsOf(long t) {
     long w = windowOf(t);
     int wj = batchesOf(w);
     int q = placeOf(t);
     long n = 0;
     for (int s : splitsOfWindow(w)) {
-      long r = plan.splitRows(s);
-      n += r / wj + (q < r % wj ? 1 : 0); // places 0..r−1 modulo W_j
+      long rows = plan.splitRows(s);
+      for (int c = 0; c < Math.min(LANES, rows); c++) {
+        long members = (rows - c + LANES - 1) / LANES;
+        n += members / wj + (Math.floorMod(q - c, wj) < members % wj ? 1 : 0); // i ≡ q − c (mod W_j), i < members
+      }
     }
     return n;
   }

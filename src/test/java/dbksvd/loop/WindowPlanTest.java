@@ -49,12 +49,13 @@ class WindowPlanTest {
                 mine++;
               }
             }
-            assertTrue(Math.abs(mine - (double) c[s] / wj) < 1, "split " + s + ": " + mine + " of " + c[s]);
+            assertTrue(Math.abs(mine - (double) c[s] / wj) <= 2 * wj, "split " + s + ": " + mine + " of " + c[s]);
             rows += mine;
             windowRows += c[s];
           }
           assertEquals(rows, plan.rowsOf(t), "batch " + t);
-          assertTrue(Math.abs(rows - (double) windowRows / wj) <= splits.length, rows + " of " + windowRows);
+          assertTrue(Math.abs(rows - (double) windowRows / wj) <= 2 * wj * splits.length, rows + " of "
+              + windowRows);
           total += rows;
         }
         assertEquals(plan.rows(), total);
@@ -62,6 +63,32 @@ class WindowPlanTest {
           for (int r = 0; r < c[s]; r++) {
             assertEquals(1, seen[s][r], "split " + s + " row " + r + " in epoch " + e);
           }
+        }
+      }
+    }
+  }
+
+  /**
+   * Each place of a split gets its rank classes modulo 48 (the DᵀY lanes of rows with consecutive ids) evenly:
+   * within one row of each other, so a batch's blocks fill the GEMM calls' lanes as evenly as whole splits do.
+   */
+  @Test
+  void aPlaceTakesEveryLaneClassEvenly() {
+    long[] c = {13_000, 3_301, 47, 480, 12_345};
+    WindowPlan plan = new WindowPlan(new BatchPlan(2, c, 3_000), 4);
+    for (long w = 0; w < plan.windowsPerEpoch(); w++) {
+      for (int s : plan.splitsOfWindow(w)) {
+        int wj = plan.batchesOf(w);
+        int[] places = plan.placesInSplit(w, s);
+        for (int q = 0; q < wj; q++) {
+          int[] lane = new int[48];
+          for (int r = 0; r < places.length; r++) {
+            lane[r % 48] += places[r] == q ? 1 : 0;
+          }
+          int lo = Arrays.stream(lane).min().getAsInt();
+          int hi = Arrays.stream(lane).max().getAsInt();
+          assertTrue(hi - lo <= 1 || places.length < 48 * wj, "split " + s + " place " + q + ": lanes " + lo + ".."
+              + hi);
         }
       }
     }
