@@ -156,6 +156,16 @@ public final class EncodedBlock implements java.io.Serializable {
   /** As above, with the DᵀY products on the given backend (the CPU, or a task's GPU). */
   public static EncodedBlock encode(Dictionary dict, AtomGroups groups, Encoder encoder, float[] Y, long[] rowId,
       int chunk, TaskTimes times, Gemm gemm) {
+    return encode(dict, groups, encoder, Y, rowId, rowId, chunk, times, gemm);
+  }
+
+  /**
+   * As above, each sample in the DᵀY lane of its {@code laneKey} ({@link GemmLanes}: any key that is a function of
+   * the sample alone, not of the block; the row id above). Keys whose values in a block are consecutive fill the
+   * lanes evenly: the outer batches of {@code batching = rows} key samples by their position in the epoch.
+   */
+  public static EncodedBlock encode(Dictionary dict, AtomGroups groups, Encoder encoder, float[] Y, long[] rowId,
+      long[] laneKey, int chunk, TaskTimes times, Gemm gemm) {
     TaskTimes tt = times != null ? times : new TaskTimes();
     final int d = dict.d;
     final int n = rowId.length;
@@ -173,7 +183,10 @@ public final class EncodedBlock implements java.io.Serializable {
     for (int g = 0; g < groups.count(); g++) {
       maxGroup = Math.max(maxGroup, groups.size(g));
     }
-    GemmLanes lanes = new GemmLanes(rowId, chunk);
+    if (laneKey.length != n) {
+      throw new IllegalArgumentException(laneKey.length + " lane keys for " + n + " samples");
+    }
+    GemmLanes lanes = new GemmLanes(laneKey, chunk);
     // a GPU computes call c+1 while this thread codes call c: two buffers each; the CPU computes in this thread
     final boolean ahead = gemm.gpu();
     float[][] Pbuf = new float[ahead ? 2 : 1][maxGroup * lanes.maxWidth()];

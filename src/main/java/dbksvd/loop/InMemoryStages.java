@@ -79,7 +79,8 @@ public final class InMemoryStages implements FitLoop.Stages {
     }
     tasks.add(TaskTimes.READ, System.nanoTime() - t0);
     this.dict = dict;
-    batch = EncodedBlock.encode(dict, groups, encoder, Yb, rows, chunk, tasks);
+    batch = EncodedBlock.encode(dict, groups, encoder, Yb, rows, order.laneKeys(order.epochOf(t), rows), chunk,
+        tasks, dbksvd.gemm.CpuGemm.INSTANCE);
     BatchStats stats = new BatchStats(d, dict.m).add(batch, Yb);
     GramFacts facts = GramFacts.of(dict.G(), dict.m, 0, dict.m, 1); // coherence only
     return new FitLoop.Encoded(stats, tasks, JacobiUpdate.termBound(batch), facts);

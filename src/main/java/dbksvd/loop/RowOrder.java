@@ -47,6 +47,25 @@ public final class RowOrder implements OuterOrder, java.io.Serializable {
     return (rows + batchSize - 1) / batchSize;
   }
 
+  /**
+   * The DᵀY lane key of row r in epoch e ({@link dbksvd.encode.EncodedBlock#encode}): its position in the epoch when
+   * the epoch has several batches — a batch, and each staged task's share of it, is a run of consecutive positions,
+   * which fill the lanes evenly where the row ids, a random subset, would not — else the row id (a scanned block
+   * holds consecutive ids).
+   */
+  public long laneKey(long epoch, long row) {
+    return batchesPerEpoch() > 1 ? position(epoch, row) : row;
+  }
+
+  /** The lane keys of rows of epoch e. */
+  public long[] laneKeys(long epoch, long[] rows) {
+    long[] k = new long[rows.length];
+    for (int s = 0; s < rows.length; s++) {
+      k[s] = laneKey(epoch, rows[s]);
+    }
+    return k;
+  }
+
   /** π_e(r), the position of row r in epoch e. */
   public long position(long epoch, long row) {
     long x = row;

@@ -219,6 +219,8 @@ final class SparkStages implements FitLoop.Stages {
     final int m = dictionary.m;
     JavaRDD<RowSource.Block> rows = outer.of(t);
     final int P = rows.getNumPartitions();
+    final RowOrder ord = order; // batching = rows: samples keyed to DᵀY lanes by position (RowOrder#laneKey)
+    final long epoch = order != null ? order.epochOf(t) : 0;
     encoded = rows.mapPartitionsWithIndex((p, it) -> {
       TaskTimes times = new TaskTimes();
       long t0 = System.nanoTime();
@@ -228,7 +230,9 @@ final class SparkStages implements FitLoop.Stages {
       EncodedBlock eb = null;
       double bound = 0;
       if (block != null && block.n() > 0) {
-        eb = EncodedBlock.encode(bd.value(), grp, enc, block.Y(), block.rowId(), ch, times, TaskGemm.current());
+        long[] lanes = ord == null ? block.rowId() : ord.laneKeys(epoch, block.rowId());
+        eb = EncodedBlock.encode(bd.value(), grp, enc, block.Y(), block.rowId(), lanes, ch, times,
+            TaskGemm.current());
         stats.add(eb, block.Y());
         bound = JacobiUpdate.termBound(eb);
       }

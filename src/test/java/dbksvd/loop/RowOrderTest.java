@@ -95,4 +95,33 @@ class RowOrderTest {
     IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> new RowOrder(0, 5, 0));
     assertTrue(e.getMessage().contains("batch size"), e.getMessage());
   }
+
+  /**
+   * A batch's lane keys are its consecutive positions, so its samples fill the DᵀY lanes evenly (within one), where
+   * its row ids — a random subset — leave some lanes fuller; one batch per epoch keys by row id.
+   */
+  @Test
+  void aBatchsLaneKeysFillTheLanesEvenly() {
+    RowOrder o = new RowOrder(3, 100_000, 5_000);
+    for (long t = 0; t < 3; t++) {
+      long[] rows = o.batchRows(t + 20); // epoch 1
+      long[] keys = o.laneKeys(1, rows);
+      long[] sorted = keys.clone();
+      Arrays.sort(sorted);
+      for (int s = 0; s < sorted.length; s++) {
+        assertEquals(t * 5_000 + s, sorted[s], "batch " + t + ": positions " + t * 5_000 + "..");
+      }
+      int[] byKey = new int[48];
+      int[] byRow = new int[48];
+      for (int s = 0; s < rows.length; s++) {
+        byKey[(int) (keys[s] % 48)]++;
+        byRow[(int) (rows[s] % 48)]++;
+      }
+      assertTrue(Arrays.stream(byKey).max().getAsInt() - Arrays.stream(byKey).min().getAsInt() <= 1);
+      assertTrue(Arrays.stream(byRow).max().getAsInt() - Arrays.stream(byRow).min().getAsInt() > 5,
+          "the row ids of a random batch do not fill the lanes evenly");
+    }
+    RowOrder one = new RowOrder(3, 1_000, 5_000);
+    assertEquals(17, one.laneKey(0, 17), "one batch per epoch: the row id");
+  }
 }
