@@ -62,8 +62,8 @@ public final class Checkpoints {
   }
 
   /**
-   * As above, with the input's layout where the batches depend on it (batching = splits or window: the rows of each split;
-   * empty otherwise): a checkpoint is resumed only on the same layout.
+   * As above, with the input's layout where the batches depend on it (batching = splits or window: the rows of
+   * each split; empty otherwise): a checkpoint is resumed only on the same layout.
    */
   public void write(int next, float[] D, int d, int m, FitParams p, String input, long rows, String layout,
       List<String> metrics) throws IOException {

@@ -41,6 +41,8 @@ public final class KryoSetup implements KryoRegistrator {
     kryo.register(long[].class, new BulkLongs());
     // the rows the epoch's staging pass shuffles to their batches: all N·d floats once per epoch
     kryo.register(RowSource.Block.class, new BlockSerializer());
+    // a split of a window (batching = window), one block per place, when Spark spills the held window to disk
+    kryo.register(RowSource.Block[].class);
     kryo.register(AtomBatchBlock.class);
     kryo.register(EncodedBlock.class);
     kryo.register(SparseCodes.class);

@@ -12,10 +12,11 @@ import java.util.logging.Logger;
 
 /**
  * The rows of outer batch t for {@code dbksvd.fit.batching = window}: the splits of t's window ({@link WindowPlan})
- * are read once — one task per split, decoded straight into a block, persisted (memory, spilling to disk) while the
- * window's W iterations run — and iteration t keeps, in each of those blocks, the rows its place in the window owns.
- * No shuffle: an epoch reads the dataset once, and every split's rows stay on the executor that read them. A batch
- * is encoded by as many tasks as its window has splits, each with about 1/W of its split's rows.
+ * are read once — one task per split, decoded straight into a block, its rows dealt into one block per place of the
+ * window, persisted (memory, spilling to disk) while the window's W iterations run — and iteration t takes, of each
+ * split, the block of its place. No shuffle: an epoch reads the dataset once, and every split's rows stay on the
+ * executor that read them. A batch is encoded by as many tasks as its window has splits, each with about 1/W of its
+ * split's rows.
  */
 final class WindowBatches implements BatchReader {
   private static final Logger LOG = Logger.getLogger(WindowBatches.class.getName());

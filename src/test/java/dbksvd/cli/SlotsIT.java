@@ -60,7 +60,8 @@ class SlotsIT {
   @Test
   void windowsOfSplitsWithJacobiBatches() throws Exception {
     for (LauncherIT.Result f : sameDictionaryAtOneAndTwoSlots("window", "--batch-size", "1500", "--iterations", "8",
-        "--batching", "window", "--window", "2", "--update", "jacobi-batches", "--atom-batches", "4", "--update-passes", "2",
+        "--batching", "window", "--window", "2",
+        "--update", "jacobi-batches", "--atom-batches", "4", "--update-passes", "2",
         // a small open cost: Spark alone would pack the 16 files into 1 partition at 1 slot and 2 at 2 slots
         "--set", "dbksvd.spark.conf.\"spark.sql.files.openCostInBytes\"=1024")) {
       assertTrue(f.out().contains("batches from windows of 2 batches of splits: 16 splits"), f.out());

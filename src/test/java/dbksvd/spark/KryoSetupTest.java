@@ -50,6 +50,10 @@ class KryoSetupTest {
       RowSource.Block b = (RowSource.Block) roundTrip(kryo, new RowSource.Block(l, f));
       assertArrayEquals(l, b.rowId());
       assertEquals(len, b.Y().length);
+      RowSource.Block[] dealt = (RowSource.Block[]) roundTrip(kryo, new RowSource.Block[] {b,
+          new RowSource.Block(new long[0], new float[0])});
+      assertArrayEquals(l, dealt[0].rowId());
+      assertEquals(0, dealt[1].n());
     }
   }
 }
