@@ -470,7 +470,7 @@ public final class RowSource implements Serializable {
         return null;
       }
       for (org.apache.spark.sql.execution.datasources.PartitionedFile f : fp.files()) {
-        String key = fileRows.containsKey(f.urlEncodedPath()) ? f.urlEncodedPath() : f.toPath().toString();
+        String key = scanName(f);
         Long n = fileRows.get(key);
         if (n == null) {
           return null;
@@ -515,6 +515,15 @@ public final class RowSource implements Serializable {
     } finally {
       pool.shutdownNow();
     }
+  }
+
+  /**
+   * A file's name as its rows' {@code _metadata.file_path} give it, the key of the file offsets: Spark makes a Hadoop
+   * Path of the file's URL-encoded path and prints that, which keeps the encoding and one slash after the scheme
+   * ("file:/data/a%20b/part-0.parquet"; {@code urlEncodedPath()} has "file:///", {@code toPath().toString()} decodes).
+   */
+  static String scanName(org.apache.spark.sql.execution.datasources.PartitionedFile f) {
+    return new org.apache.hadoop.fs.Path(f.urlEncodedPath()).toString();
   }
 
   /** The bytes of the files' ranges that make the partitions of {@link #rdd}; -1 when it is not a file scan's. */
