@@ -34,6 +34,10 @@ public final class Sessions {
     // "bypass" path Spark takes below 200 partitions): 655,360 rows of d = 2304 (5.7 GB) staged in 29-30 s instead
     // of 36-41 s, 11 s less system time
     conf.setIfMissing("spark.shuffle.sort.bypassMergeThreshold", "0");
+    // what dbksvd shuffles is floats and exact double sums, which lz4 barely shrinks: uncompressed, the Jacobi pass's
+    // sums (m·(d + 3) doubles per executor and pass) skip a compression and a decompression — update 3.15-3.30 ->
+    // 2.76-2.78 s per iteration at 655,360 x 2304, m = 4096 (2 vCPUs, docs/benchmarks.md), the same bits
+    conf.setIfMissing("spark.shuffle.compress", "false");
     conf.setIfMissing(TaskGemm.KEY, c.getString("dbksvd.gemm.backend"));
     conf.setIfMissing("spark.ui.showConsoleProgress", "false");
     conf.setIfMissing("spark.ui.enabled", Boolean.toString(c.getBoolean("dbksvd.spark.ui")));

@@ -19,4 +19,11 @@ class SessionsTest {
     assertEquals("0", sc.getConf().get("spark.shuffle.sort.bypassMergeThreshold"));
     assertTrue(sc.env().serializer().supportsRelocationOfSerializedObjects(), sc.env().serializer().toString());
   }
+
+  /** Floats and exact double sums are shuffled uncompressed (lz4 barely shrinks them and costs the update time). */
+  @Test
+  void shufflesAreNotCompressed() {
+    SparkContext sc = TestSpark.session().sparkContext();
+    assertEquals("false", sc.getConf().get("spark.shuffle.compress"));
+  }
 }
