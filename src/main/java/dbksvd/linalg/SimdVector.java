@@ -295,7 +295,7 @@ final class SimdVector {
   }
 
   /** w += Σ_{i in [from, c)} v_{vOff+i}·e_i. */
-  private static void addTimes(float[] A, int[] off, int from, int c, int d, float[] v, int vOff, float[] w,
+  static void addTimes(float[] A, int[] off, int from, int c, int d, float[] v, int vOff, float[] w,
       int wOff) {
     int i = from;
     for (; i + 8 <= c; i += 8) {

@@ -1,45 +1,16 @@
 package dbksvd.linalg;
 
-import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorSpecies;
 import java.util.Random;
 
 /**
  * One Jacobi pass's arithmetic on one thread at the paper's shape: for (sample, atom) pairs in atom order, the dots
  * r_i·u_j (transposeTimes, as today) and the sums into the atom's row, today's exact rounded doubles
- * (addRoundedColumns) against plain float FMAs (what float sums over fixed sample groups would do). Residuals: one
- * task's block (3,120 samples x 2304) so they stay in L3 as in the fit. A benchmark, not a test (docs/benchmarks.md,
+ * (addRoundedColumns) against float FMAs ({@code SimdVector.addTimes}: what float sums over fixed sample groups would
+ * do). Residuals: one task's block (3,120 samples x 2304), so they stay in L3 as in the fit. A benchmark, not a test (docs/benchmarks.md,
  * "Where an iteration's time goes"); after {@code mvn -q test-compile}:
  * {@code java --add-modules jdk.incubator.vector -cp target/test-classes:target/classes dbksvd.linalg.SumsKernelBench 6}
  */
 public class SumsKernelBench {
-  static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
-
-  static void floatColumns(float[] A, int[] off, int c, int d, float[] a, float[] acc, int accOff) {
-    int L = F.length();
-    int i = 0;
-    for (; i + 4 <= c; i += 4) {
-      FloatVector b0 = FloatVector.broadcast(F, a[i]), b1 = FloatVector.broadcast(F, a[i + 1]);
-      FloatVector b2 = FloatVector.broadcast(F, a[i + 2]), b3 = FloatVector.broadcast(F, a[i + 3]);
-      int o0 = off[i], o1 = off[i + 1], o2 = off[i + 2], o3 = off[i + 3];
-      for (int r = 0; r < d; r += L) {
-        FloatVector w = FloatVector.fromArray(F, acc, accOff + r);
-        w = FloatVector.fromArray(F, A, o0 + r).fma(b0, w);
-        w = FloatVector.fromArray(F, A, o1 + r).fma(b1, w);
-        w = FloatVector.fromArray(F, A, o2 + r).fma(b2, w);
-        w = FloatVector.fromArray(F, A, o3 + r).fma(b3, w);
-        w.intoArray(acc, accOff + r);
-      }
-    }
-    for (; i < c; i++) {
-      FloatVector b = FloatVector.broadcast(F, a[i]);
-      for (int r = 0; r < d; r += L) {
-        FloatVector.fromArray(F, A, off[i] + r).fma(b, FloatVector.fromArray(F, acc, accOff + r))
-            .intoArray(acc, accOff + r);
-      }
-    }
-  }
-
   public static void main(String[] args) {
     int d = 2304, n = 3120, k = 20, m = 4096, chunk = 8;
     Random rnd = new Random(1);
@@ -80,7 +51,7 @@ public class SumsKernelBench {
                 vf[i] = dots[i];
                 sink += vf[i] * dots[i];
               }
-              floatColumns(R, off, c, d, vf, accF, j * d);
+              SimdVector.addTimes(R, off, 0, c, d, vf, 0, accF, j * d); // the project's float kernel
             }
           }
         }
