@@ -9,22 +9,25 @@ import jdk.incubator.vector.VectorSpecies;
 import java.util.Random;
 
 /**
- * Matching pursuit's steps on one thread at the paper's m = 4096, k = 20: per step p -= a·G[:, j] fused with the
- * max |p| of the next step's argmax, then the argmax located. G read as floats (today: 16 KiB a column) against G
+ * Matching pursuit's steps on one thread at the paper's m = 4096 (a multiple of every vector length), k = 20: per
+ * step p -= a·G[:, j] fused with the max |p| of the next step's argmax, then the argmax located. G read as floats (today: 16 KiB a column) against G
  * kept as bfloat16 (8 KiB, widened on the fly), to bound what halving the bytes of G would buy — not what dbksvd runs.
  * A benchmark, not a test (docs/benchmarks.md, "Where an iteration's time goes"); after {@code mvn -q test-compile}:
  * {@code java --add-modules jdk.incubator.vector -cp target/test-classes:target/classes dbksvd.linalg.MpGramBench 6}
  */
 public class MpGramBench {
-  static final VectorSpecies<Float> F = FloatVector.SPECIES_512;
-  static final VectorSpecies<Integer> I = IntVector.SPECIES_512;
-  static final VectorSpecies<Short> S = ShortVector.SPECIES_256;
+  // the machine's widest floats; ints of the same shape, shorts of half of it (so S2I widens one into one)
+  static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
+  static final VectorSpecies<Integer> I = VectorSpecies.of(int.class, F.vectorShape());
+  static final VectorSpecies<Short> S = VectorSpecies.of(short.class,
+      jdk.incubator.vector.VectorShape.forBitSize(F.vectorBitSize() / 2));
+  static final int L = F.length();
 
   /** p -= a·G[col] over m entries, G as floats; returns max |p| after the update. */
   static float stepFloat(float[] G, int col, int m, float a, float[] p) {
     FloatVector av = FloatVector.broadcast(F, a);
     FloatVector mx = FloatVector.zero(F);
-    for (int r = 0; r < m; r += 16) {
+    for (int r = 0; r < m; r += L) {
       FloatVector v = FloatVector.fromArray(F, G, col + r).mul(av.neg()).add(FloatVector.fromArray(F, p, r));
       v.intoArray(p, r);
       mx = mx.max(v.abs());
@@ -36,7 +39,7 @@ public class MpGramBench {
   static float stepBf16(short[] G, int col, int m, float a, float[] p) {
     FloatVector av = FloatVector.broadcast(F, a);
     FloatVector mx = FloatVector.zero(F);
-    for (int r = 0; r < m; r += 16) {
+    for (int r = 0; r < m; r += L) {
       FloatVector g = ((IntVector) ShortVector.fromArray(S, G, col + r).convertShape(VectorOperators.S2I, I, 0))
           .lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
       FloatVector v = g.mul(av.neg()).add(FloatVector.fromArray(F, p, r));
@@ -47,9 +50,9 @@ public class MpGramBench {
   }
 
   static int locate(float[] p, float max) {
-    for (int r = 0; r < p.length; r += 16) {
+    for (int r = 0; r < p.length; r += L) {
       int first = FloatVector.fromArray(F, p, r).abs().compare(VectorOperators.EQ, max).firstTrue();
-      if (first < 16) {
+      if (first < L) {
         return r + first;
       }
     }

@@ -6,9 +6,10 @@ import java.util.Random;
  * One Jacobi pass's arithmetic on one thread at the paper's shape: for (sample, atom) pairs in atom order, the dots
  * r_i·u_j (transposeTimes, as today) and the sums into the atom's row, today's exact rounded doubles
  * (addRoundedColumns) against float FMAs ({@code SimdVector.addTimes}: what float sums over fixed sample groups would
- * do). Residuals: one task's block (3,120 samples x 2304), so they stay in L3 as in the fit. A benchmark, not a test (docs/benchmarks.md,
- * "Where an iteration's time goes"); after {@code mvn -q test-compile}:
- * {@code java --add-modules jdk.incubator.vector -cp target/test-classes:target/classes dbksvd.linalg.SumsKernelBench 6}
+ * do). Residuals: one task's block (3,120 samples x 2304), so they stay in L3 as in the fit. A benchmark, not a test
+ * (docs/benchmarks.md, "Where an iteration's time goes"); after {@code mvn -q test-compile}:
+ * {@code java --add-modules jdk.incubator.vector -cp target/test-classes:target/classes
+ * dbksvd.linalg.SumsKernelBench 6}
  */
 public class SumsKernelBench {
   public static void main(String[] args) {
